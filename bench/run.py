@@ -1,0 +1,207 @@
+"""make bench: performance figures of the core as one JSON object on stdout.
+
+Random-weight models stand in for the official ones (same architecture, same cost). Each figure names
+its target in the issue that asked for it; ``--only NAME`` runs one group. Rasters are generated in a
+temporary folder; memory figures come from fresh subprocesses so they do not inherit this one's peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.rasters import write_test_raster
+from sam_core.embeddings import EmbeddingCache, TileEncoder
+from sam_core.model import load_model
+from sam_core.prompts import Point, Prompts
+from sam_core.random_weights import save_random_checkpoint, tiny_config, vit_b_config
+from sam_core.raster import RasterSource
+from sam_core.segment import Segmenter
+
+
+def bench_prompt(work: Path, vit_b: Path, n: int = 40) -> dict:
+    """Click → polygons with areas on an already encoded 1024 px tile, and where that time goes.
+
+    Random weights cost what real ones cost in the decoder, but their masks are not like real ones:
+    a periodic pattern with thousands of holes. Polygon time grows with mask complexity, so the ring and
+    vertex counts are reported beside it.
+    """
+    import shapely
+
+    from sam_core.decoder import predict_mask
+    from sam_core.prompts import locate
+
+    raster = write_test_raster(work / "prompt.tif", 1024, 1024)
+    model = load_model(vit_b, "cpu")
+    total, decode, rings, vertices = [], [], [], []
+    with RasterSource(raster) as source:
+        segmenter = Segmenter(source, model)
+        xmin, ymin, xmax, ymax = source.info()["bounds"]
+        points = np.random.default_rng(0).uniform([xmin, ymin], [xmax, ymax], size=(n + 3, 2))
+        segmenter.encode(segmenter.tile_for(Prompts(points=(Point(*points[0]),))))
+        for i, (x, y) in enumerate(points):
+            prompts = Prompts(points=(Point(x, y, 1),))
+            start = time.perf_counter()
+            result = segmenter.segment(prompts)
+            elapsed = time.perf_counter() - start
+            start = time.perf_counter()
+            located = locate(prompts, segmenter.grid)
+            predict_mask(model, segmenter.encoder.encode(located.tile).embedding, located)
+            decoded = time.perf_counter() - start
+            if i >= 3:  # the first calls warm up torch's kernels
+                total.append(elapsed * 1000)
+                decode.append(decoded * 1000)
+                rings.append(
+                    int(shapely.get_num_interior_rings(shapely.get_parts(result.geometry)).sum())
+                    + len(shapely.get_parts(result.geometry))
+                )
+                vertices.append(int(shapely.get_num_coordinates(result.geometry)))
+    return {
+        "prompt_ms_p50": _p(total, 50),
+        "prompt_ms_p95": _p(total, 95),
+        "prompt_decoder_ms_p50": _p(decode, 50),
+        "prompt_polygons_ms_p50": _p(np.subtract(total, decode), 50),
+        "prompt_mask_rings_p50": _p(rings, 50),
+        "prompt_mask_vertices_p50": _p(vertices, 50),
+        "prompt_samples": len(total),
+    }
+
+
+def _p(values, q) -> float:
+    return round(float(np.percentile(values, q)), 1)
+
+
+def bench_encode(work: Path, vit_b: Path, repeats: int = 2) -> dict:
+    """Our tile encoding (read, stretch, resize, encode, cache write) vs the bare encoder forward."""
+    import torch
+
+    raster = write_test_raster(work / "encode.tif", 1024, 1024)
+    model = load_model(vit_b, "cpu")
+    ready = torch.rand(1, 3, 1024, 1024) * 255
+    ready = (ready - model.sam.pixel_mean) / model.sam.pixel_std
+    bare, ours = [], []
+    with RasterSource(raster) as source:
+        tile = source.grid().tile(0, 0)
+        for i in range(repeats):
+            with torch.inference_mode():
+                start = time.perf_counter()
+                model.sam.image_encoder(ready)
+                bare.append(time.perf_counter() - start)
+            cache_dir = work / f"cache-{i}"
+            encoder = TileEncoder(model, RasterSource(raster), EmbeddingCache(cache_dir))
+            start = time.perf_counter()
+            encoder.encode(tile)
+            ours.append(time.perf_counter() - start)
+            encoder.source.close()
+    second = _second_embedding_in_new_process(raster, vit_b, work / "cache-0")
+    return {
+        "encode_bare_s": round(min(bare), 2),
+        "encode_ours_s": round(min(ours), 2),
+        "encode_overhead_ratio": round(min(ours) / min(bare), 3),
+        "cache_first_s": round(ours[0], 3),
+        "cache_second_s": round(second, 4),
+        "cache_speedup": round(ours[0] / second, 1),
+    }
+
+
+def _second_embedding_in_new_process(raster: Path, checkpoint: Path, cache_dir: Path) -> float:
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1])\n"
+        "from sam_core.embeddings import EmbeddingCache, TileEncoder\n"
+        "from sam_core.model import load_model\nfrom sam_core.raster import RasterSource\n"
+        "model = load_model(sys.argv[3], 'cpu'); source = RasterSource(sys.argv[2])\n"
+        "encoder = TileEncoder(model, source, EmbeddingCache(sys.argv[4]))\n"
+        "tile = source.grid().tile(0, 0); start = time.perf_counter(); encoder.encode(tile)\n"
+        "assert encoder.encoder_calls == 0, 'disk cache missed'\nprint(time.perf_counter() - start)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), str(raster), str(checkpoint), str(cache_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def bench_memory(work: Path, tiny: Path) -> dict:
+    """Peak RSS encoding every tile of an 8000² raster minus the same for 2000² (tiny model)."""
+    peaks = {}
+    for side in (2000, 8000):
+        raster = write_test_raster(work / f"mem{side}.tif", side, side)
+        peaks[side] = _peak_rss_encoding_all_tiles(raster, tiny)
+    return {
+        "peak_rss_2000_mb": round(peaks[2000], 1),
+        "peak_rss_8000_mb": round(peaks[8000], 1),
+        "peak_rss_growth_mb": round(peaks[8000] - peaks[2000], 1),
+    }
+
+
+def _peak_rss_encoding_all_tiles(raster: Path, checkpoint: Path) -> float:
+    code = (
+        "import sys, resource; sys.path.insert(0, sys.argv[1])\n"
+        "from sam_core.embeddings import EmbeddingCache, TileEncoder\n"
+        "from sam_core.model import load_model\nfrom sam_core.raster import RasterSource\n"
+        "model = load_model(sys.argv[3], 'cpu'); source = RasterSource(sys.argv[2])\n"
+        "encoder = TileEncoder(model, source, EmbeddingCache(None))\n"
+        "tiles = source.grid().tiles()\n"
+        "for tile in tiles: encoder.encode(tile)\n"
+        "assert encoder.encoder_calls == len(tiles)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), str(raster), str(checkpoint)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+GROUPS = {"prompt": bench_prompt, "encode": bench_encode, "memory": bench_memory}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(GROUPS), action="append")
+    args = parser.parse_args()
+    results: dict = {"machine": {"cpus": _cpus(), "torch_threads": _torch_threads()}}
+    with tempfile.TemporaryDirectory(prefix="terrasam-bench-") as tmp:
+        work = Path(tmp)
+        vit_b, tiny = work / "random_vit_b.pth", work / "tiny.pth"
+        save_random_checkpoint(vit_b, vit_b_config(), seed=0)
+        save_random_checkpoint(tiny, tiny_config(), seed=0)
+        for name in args.only or list(GROUPS):
+            start = time.perf_counter()
+            group = GROUPS[name]
+            results.update(group(work, tiny) if name == "memory" else group(work, vit_b))
+            results[f"{name}_bench_s"] = round(time.perf_counter() - start, 1)
+    results["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

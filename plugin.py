@@ -1,0 +1,140 @@
+"""The TerraSAM plugin object that QGIS drives (``initProcessing`` / ``initGui`` / ``unload``).
+
+This release adds one action ("TerraSAM", in the Raster menu and the plugins toolbar) and checks that the
+Python packages the segmentation needs are installed; the segmentation dock and the Processing provider come in
+the next releases. The plugin loads even when torch is missing: it then says which packages are missing and
+how to install them, and keeps the features disabled.
+"""
+
+from __future__ import annotations
+
+import os
+
+from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsSettings
+from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction
+
+from .ui.dependencies import install_hint, missing_dependencies
+
+PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
+I18N_DIR = os.path.join(PLUGIN_DIR, "i18n")
+ICON_PATH = os.path.join(PLUGIN_DIR, "icon.png")
+LOG_TAG = "TerraSAM"
+INFO_DURATION_S = 5
+WARNING_DURATION_S = 15
+
+
+def user_locale() -> str:
+    """The locale QGIS runs in (``locale/userLocale`` from the QGIS settings, e.g. ``de`` or ``pt_BR``)."""
+    # QGIS writes locale/userLocale at start-up (with or without the override flag) so that plugins follow it.
+    value = QgsSettings().value("locale/userLocale", "") or ""
+    if not isinstance(value, str) or not value:
+        value = QgsApplication.locale() or QLocale().name()
+    return str(value)
+
+
+class TerraSAMPlugin:
+    """The plugin instance returned by ``classFactory``; ``iface`` is ``None`` under ``qgis_process``."""
+
+    def __init__(self, iface=None):
+        self.iface = iface
+        self.plugin_dir = PLUGIN_DIR
+        self.translator: QTranslator | None = self._install_translator()
+        self.menu_name = self.tr("&TerraSAM")
+        self.action: QAction | None = None
+        self.missing: list[str] = []
+        self.processing_initialized = False
+        self._in_raster_menu = False
+        self._in_toolbar = False
+
+    @staticmethod
+    def tr(message: str) -> str:
+        """Translate ``message``. The context is the class name: that is where pylupdate5 files ``self.tr``."""
+        return QCoreApplication.translate("TerraSAMPlugin", message)
+
+    # -- translations ---------------------------------------------------------------------------------------------
+
+    def _install_translator(self) -> QTranslator | None:
+        """Load ``i18n/terrasam_<locale>.qm`` (``pt_BR``, then ``pt``) when it exists."""
+        locale = user_locale()
+        for code in dict.fromkeys((locale, locale[:2])):
+            path = os.path.join(I18N_DIR, f"terrasam_{code}.qm")
+            if code and os.path.isfile(path):
+                translator = QTranslator()
+                if translator.load(path) and QCoreApplication.installTranslator(translator):
+                    return translator
+        return None
+
+    # -- QGIS plugin interface ------------------------------------------------------------------------------------
+
+    def initProcessing(self) -> None:
+        """Called by QGIS and ``qgis_process`` (also with ``iface=None``) before ``initGui``.
+
+        The Processing provider arrives in a later release; for now this only records that Processing
+        initialisation happened, so that ``hasProcessingProvider=yes`` loads cleanly under ``qgis_process``.
+        """
+        self.processing_initialized = True
+
+    def initGui(self) -> None:
+        """Add the TerraSAM action to the Raster menu and the plugins toolbar; warn once if packages are missing."""
+        if self.iface is None:
+            return
+        self.missing = missing_dependencies()
+        self.action = QAction(QIcon(ICON_PATH), self.tr("TerraSAM"), self.iface.mainWindow())
+        self.action.setObjectName("terrasamAction")
+        self.action.setToolTip(self.tr("TerraSAM: Segment Anything for rasters"))
+        self.action.triggered.connect(self.run)
+        # pytest-qgis's stub iface (and other minimal hosts) lack some of these methods.
+        if hasattr(self.iface, "addPluginToRasterMenu"):
+            self.iface.addPluginToRasterMenu(self.menu_name, self.action)
+            self._in_raster_menu = True
+        if hasattr(self.iface, "addToolBarIcon"):
+            self.iface.addToolBarIcon(self.action)
+            self._in_toolbar = True
+        if self.missing:
+            self._warn_missing(self.missing)
+
+    def unload(self) -> None:
+        """Remove everything ``initGui`` (and ``__init__``) added."""
+        if self.action is not None:
+            if self._in_raster_menu and hasattr(self.iface, "removePluginRasterMenu"):
+                self.iface.removePluginRasterMenu(self.menu_name, self.action)
+            if self._in_toolbar and hasattr(self.iface, "removeToolBarIcon"):
+                self.iface.removeToolBarIcon(self.action)
+            self._in_raster_menu = self._in_toolbar = False
+            self.action.triggered.disconnect(self.run)
+            self.action.deleteLater()
+            self.action = None
+        if self.translator is not None:
+            QCoreApplication.removeTranslator(self.translator)
+            self.translator = None
+        self.processing_initialized = False
+
+    # -- behaviour ------------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """The action's slot: say what is missing, or that the segmentation dock arrives in the next release."""
+        self.missing = missing_dependencies()
+        if self.missing:
+            self._warn_missing(self.missing)
+        else:
+            self._push(
+                self.tr("TerraSAM"),
+                self.tr("The segmentation dock arrives in the next release."),
+                Qgis.Info,
+                INFO_DURATION_S,
+            )
+
+    def _warn_missing(self, missing: list[str]) -> None:
+        hint = install_hint(missing)
+        QgsMessageLog.logMessage(hint, LOG_TAG, Qgis.Warning)
+        self._push(self.tr("TerraSAM: missing Python packages"), hint, Qgis.Warning, WARNING_DURATION_S)
+
+    def _push(self, title: str, text: str, level, duration: int) -> None:
+        bar = self.iface.messageBar() if self.iface is not None and hasattr(self.iface, "messageBar") else None
+        if bar is None:
+            QgsMessageLog.logMessage(f"{title}: {text}", LOG_TAG, level)
+            return
+        # Positional with an explicit duration: pytest-qgis's message bar has no defaults.
+        bar.pushMessage(title, text, level, duration)

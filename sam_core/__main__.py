@@ -1,0 +1,5 @@
+"""Entry point of ``python -m sam_core``."""
+
+from .cli import run
+
+run()

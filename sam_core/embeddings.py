@@ -1,0 +1,177 @@
+"""Image embeddings of tiles, computed once and cached in memory (bounded LRU) and on disk.
+
+The cache key is content-based: the model's fingerprint, the raw pixels and masks actually read for the
+tile, the band choice, the stretch and the sizes. A moved or copied raster still hits; an edited one misses.
+Disk entries carry a sha256 of their payload and are written atomically; a damaged entry is recomputed,
+never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import Cancelled
+from .model import LoadedModel
+from .raster import RasterSource
+from .tiles import PixelWindow, Tile
+
+MAGIC = b"TSAMEMB1"
+_DIGEST = 32
+
+
+class EmbeddingCache:
+    """LRU of ``max_items`` embeddings in memory, optionally backed by ``cache_dir``."""
+
+    def __init__(self, cache_dir: str | os.PathLike | None = None, max_items: int = 8) -> None:
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.max_items = max(1, int(max_items))
+        self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def get(self, key: str) -> np.ndarray | None:
+        if key in self._memory:
+            self._memory.move_to_end(key)
+            return self._memory[key]
+        value = self._read_disk(key)
+        if value is not None:
+            self._remember(key, value)
+        return value
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        self._remember(key, value)
+        self._write_disk(key, value)
+
+    def _remember(self, key: str, value: np.ndarray) -> None:
+        self._memory[key] = value
+        self._memory.move_to_end(key)
+        while len(self._memory) > self.max_items:
+            self._memory.popitem(last=False)
+
+    def _path(self, key: str) -> Path | None:
+        return self.cache_dir / key[:2] / f"{key}.emb" if self.cache_dir else None
+
+    def _read_disk(self, key: str) -> np.ndarray | None:
+        path = self._path(key)
+        if path is None or not path.is_file():
+            return None
+        blob = path.read_bytes()
+        payload = blob[len(MAGIC) + _DIGEST :]
+        if (
+            blob[: len(MAGIC)] != MAGIC
+            or hashlib.sha256(payload).digest() != blob[len(MAGIC) : len(MAGIC) + _DIGEST]
+        ):
+            path.unlink(missing_ok=True)  # damaged: recompute rather than trust it
+            return None
+        try:
+            return np.load(io.BytesIO(payload), allow_pickle=False)
+        except (ValueError, OSError):
+            path.unlink(missing_ok=True)
+            return None
+
+    def _write_disk(self, key: str, value: np.ndarray) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        buffer = io.BytesIO()
+        np.save(buffer, value, allow_pickle=False)
+        payload = buffer.getvalue()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".emb")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+@dataclass(frozen=True)
+class EncodedTile:
+    embedding: torch.Tensor  # (1, C, h, w) on the model's device
+    valid: np.ndarray  # (tile, tile) bool: inside the raster and not nodata
+
+
+class TileEncoder:
+    """Tile → embedding for one raster source and one model, through the cache.
+
+    ``encoder_calls`` counts real image-encoder passes (cache misses), which tests and benchmarks read.
+    Each tile's content key and validity mask are remembered (bounded), so a repeated prompt on a tile
+    reads no pixels at all.
+    """
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        source: RasterSource,
+        cache: EmbeddingCache | None = None,
+        max_tiles: int = 64,
+    ) -> None:
+        self.model, self.source = model, source
+        self.cache = cache or EmbeddingCache()
+        self.encoder_calls = 0
+        self._max_tiles = max_tiles
+        self._seen: OrderedDict[PixelWindow, tuple[str, np.ndarray | None]] = OrderedDict()
+
+    def encode(self, tile: Tile, is_cancelled: Callable[[], bool] | None = None) -> EncodedTile:
+        seen = self._seen.get(tile.window)
+        cached = self.cache.get(seen[0]) if seen else None
+        if cached is None:
+            image = self.source.read_window(tile.window)
+            key = self.key_for(image.digest, tile.size)
+            seen = (key, None if image.valid.all() else np.packbits(image.valid))
+            cached = self.cache.get(key)
+            if cached is None:
+                if is_cancelled and is_cancelled():
+                    raise Cancelled()
+                cached = self._encode(image.rgb, image.valid)
+                self.cache.put(key, cached)
+        self._seen[tile.window] = seen
+        self._seen.move_to_end(tile.window)
+        while len(self._seen) > self._max_tiles:
+            self._seen.popitem(last=False)
+        return EncodedTile(torch.from_numpy(cached).to(self.model.device), _unpack(seen[1], tile.size))
+
+    def key_for(self, content_digest: str, tile_size: int) -> str:
+        parts = (
+            self.model.info.fingerprint,
+            content_digest,
+            repr(self.source.bands),
+            self.source.stretch.key,
+            str(tile_size),
+            str(self.model.img_size),
+        )
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    def _encode(self, rgb: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        self.encoder_calls += 1
+        with torch.inference_mode():
+            return self.model.sam.image_encoder(self.prepare(rgb, valid)).cpu().numpy()
+
+    def prepare(self, rgb: np.ndarray, valid: np.ndarray) -> torch.Tensor:
+        """Square tile → normalised (1, 3, S, S) model input; invalid pixels become 0 after normalising,
+        exactly what SAM's own padding puts outside an image."""
+        size = self.model.img_size
+        sam = self.model.sam
+        x = torch.from_numpy(rgb).to(self.model.device).permute(2, 0, 1)[None].float()
+        keep = torch.from_numpy(valid).to(self.model.device)[None, None].float()
+        if x.shape[-1] != size:
+            x = F.interpolate(x, (size, size), mode="bilinear", align_corners=False, antialias=True)
+            keep = F.interpolate(keep, (size, size), mode="nearest")
+        return (x - sam.pixel_mean) / sam.pixel_std * keep
+
+
+def _unpack(packed: np.ndarray | None, size: int) -> np.ndarray:
+    if packed is None:
+        return np.ones((size, size), bool)
+    return np.unpackbits(packed, count=size * size).astype(bool).reshape(size, size)

@@ -1,0 +1,73 @@
+"""Shared fixtures: the plugin package under a fixed name, the shared rasters, tiny random-weight SAMs.
+
+The repository root *is* the plugin package, and a clone's folder name need not be a Python identifier,
+so the package is loaded explicitly under the name ``terrasam`` (as QGIS would load it from its plugin
+folder). ``sam_core`` is importable on its own from the root, exactly as ``python -m sam_core`` sees it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def load_plugin_package(name: str = "terrasam"):
+    """Import the repository root as the plugin package ``name`` (relative imports then work)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / "__init__.py", submodule_search_locations=[str(ROOT)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not DATA.is_dir():
+        pytest.fail(f"shared test rasters not found at {DATA} (CI keeps ../shared beside the clone)")
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def rgb_tif(data_dir: Path) -> Path:
+    return data_dir / "RGB.byte.tif"
+
+
+@pytest.fixture(scope="session")
+def rgba_tif(data_dir: Path) -> Path:
+    return data_dir / "RGBA.byte.tif"
+
+
+@pytest.fixture(scope="session")
+def shade_tif(data_dir: Path) -> Path:
+    return data_dir / "shade.tif"
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A tiny SAM with random, seeded weights saved as a checkpoint file (loaded by the product's loader)."""
+    from sam_core.random_weights import save_random_checkpoint, tiny_config
+
+    path = tmp_path_factory.mktemp("ckpt") / "tiny_sam.pth"
+    save_random_checkpoint(path, tiny_config(), seed=0)
+    return path
+
+
+@pytest.fixture(scope="session")
+def terrasam():
+    """The plugin package, imported as QGIS imports it."""
+    return load_plugin_package()

@@ -1,0 +1,43 @@
+"""The core stays Qt-free and QGIS-free, so it runs on a server and under ``python -m sam_core``."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = ("qgis", "PyQt5", "PyQt6", "PySide2", "PySide6", "sip")
+
+
+def test_sam_core_imports_without_qgis_or_qt_in_a_fresh_process():
+    # pytest-qgis has already imported qgis in this process, hence the subprocess.
+    code = (
+        "import sys\n"
+        "import sam_core, sam_core.cli, sam_core.segment, sam_core.measures, sam_core.output, sam_core.preview\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, check=False, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_importing_the_package_does_not_import_torch():
+    """The plugin imports bits of the core at QGIS start-up; torch (seconds to import) must not come with it."""
+    code = "import sys, sam_core, sam_core.raster, sam_core.tiles; print('torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, check=False, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_core_sources_use_only_relative_imports_of_their_own_package():
+    pattern = re.compile(
+        r"^\s*(?:from|import)\s+(qgis|PyQt\d|PySide\d|terrasam|ui|plugin)\b|^\s*from\s+\.\.", re.MULTILINE
+    )
+    offenders = [p.name for p in (ROOT / "sam_core").glob("*.py") if pattern.search(p.read_text())]
+    assert offenders == []

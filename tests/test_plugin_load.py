@@ -1,0 +1,164 @@
+"""The plugin loads in real QGIS (pytest-qgis), adds its action, removes it again, and survives missing torch."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from qgis.core import Qgis, QgsSettings
+from qgis.PyQt import sip
+from qgis.PyQt.QtCore import QCoreApplication, QEvent
+from qgis.PyQt.QtWidgets import QAction
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Recorder:
+    """Stands in for an iface method and records its calls."""
+
+    def __init__(self):
+        self.calls: list[tuple] = []
+
+    def __call__(self, *args):
+        self.calls.append(args)
+
+
+@pytest.fixture
+def iface(qgis_iface, monkeypatch):
+    """pytest-qgis's stub iface with recorders for the menu/toolbar methods (the stub lacks some of them)."""
+    for name in ("addPluginToRasterMenu", "removePluginRasterMenu", "addToolBarIcon", "removeToolBarIcon"):
+        monkeypatch.setattr(qgis_iface, name, Recorder(), raising=False)
+    return qgis_iface
+
+
+def messages(iface, level) -> list[str]:
+    return list(iface.messageBar().get_messages(level))
+
+
+def test_class_factory_init_gui_unload(terrasam, iface):
+    plugin = terrasam.classFactory(iface)
+    assert type(plugin).__name__ == "TerraSAMPlugin"
+    plugin.initGui()
+
+    action = plugin.action
+    assert isinstance(action, QAction)
+    assert action.text() == "TerraSAM"
+    assert not action.icon().isNull(), "icon.png missing or unreadable"
+    assert iface.addPluginToRasterMenu.calls == [(plugin.menu_name, action)]
+    assert iface.addToolBarIcon.calls == [(action,)]
+
+    plugin.unload()
+    assert iface.removePluginRasterMenu.calls == [(plugin.menu_name, action)]
+    assert iface.removeToolBarIcon.calls == [(action,)]
+    assert plugin.action is None
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    assert sip.isdeleted(action), "the QAction outlived unload()"
+
+
+def test_action_says_dock_comes_next(terrasam, iface):
+    plugin = terrasam.classFactory(iface)
+    plugin.initGui()
+    try:
+        before = messages(iface, Qgis.Info)
+        plugin.action.trigger()
+        new = messages(iface, Qgis.Info)[len(before):]
+        assert len(new) == 1
+        assert "next release" in new[0]
+    finally:
+        plugin.unload()
+
+
+def test_iface_without_menu_and_toolbar_methods(terrasam, qgis_iface, monkeypatch):
+    """pytest-qgis's stub lacks addPluginToRasterMenu/removePluginRasterMenu: initGui/unload must cope."""
+    for name in ("addPluginToRasterMenu", "removePluginRasterMenu", "addToolBarIcon", "removeToolBarIcon"):
+        monkeypatch.delattr(type(qgis_iface), name, raising=False)
+        assert not hasattr(qgis_iface, name)
+    plugin = terrasam.classFactory(qgis_iface)
+    plugin.initGui()
+    assert isinstance(plugin.action, QAction)
+    plugin.unload()
+    assert plugin.action is None
+
+
+def test_headless_qgis_process_path(terrasam):
+    """qgis_process calls classFactory(None), then only initProcessing()."""
+    plugin = terrasam.classFactory(None)
+    assert plugin.iface is None
+    plugin.initProcessing()
+    assert plugin.processing_initialized
+    plugin.initGui()  # no iface: nothing to add, must not raise
+    assert plugin.action is None
+    plugin.unload()
+    assert not plugin.processing_initialized
+
+
+def test_missing_torch_warns_once_and_keeps_loading(terrasam, iface, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    from terrasam.ui.dependencies import missing_dependencies
+
+    assert missing_dependencies() == ["torch"]
+    before = messages(iface, Qgis.Warning)
+    plugin = terrasam.classFactory(iface)
+    plugin.initGui()
+    try:
+        new = messages(iface, Qgis.Warning)[len(before):]
+        assert len(new) == 1, new
+        assert "torch" in new[0]
+        assert "python3 -m pip install -r" in new[0]
+        assert "requirements.txt" in new[0]
+        assert isinstance(plugin.action, QAction), "the plugin must keep loading without torch"
+        assert iface.addPluginToRasterMenu.calls == [(plugin.menu_name, plugin.action)]
+    finally:
+        plugin.unload()
+
+
+def test_dependency_check_does_not_import_torch():
+    """find_spec only: the check must stay fast, so it may not import torch (checked in a clean interpreter)."""
+    code = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('deps', 'ui/dependencies.py')\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "print(m.missing_dependencies()); assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_all_dependencies_present_in_this_environment(terrasam):
+    from terrasam.ui.dependencies import install_hint, missing_dependencies
+
+    assert missing_dependencies() == []
+    assert install_hint([]) == ""
+
+
+def test_translation_for_user_locale_is_loaded_and_removed(terrasam, tmp_path, monkeypatch):
+    """A terrasam_<locale>.qm in i18n/ is installed for the QGIS user locale and removed again by unload()."""
+    lrelease = shutil.which("lrelease")
+    if lrelease is None:
+        pytest.skip("lrelease (qttools5-dev-tools) is not installed; make i18n-compile installs it")
+    ts = tmp_path / "terrasam_xx.ts"
+    ts.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n<TS version="2.1" language="xx">\n'
+        "<context><name>TerraSAMPlugin</name><message><source>TerraSAM</source>"
+        "<translation>TerraSAM-xx</translation></message></context>\n</TS>\n",
+        encoding="utf-8",
+    )
+    subprocess.run([lrelease, "-silent", str(ts)], check=True, timeout=60)
+    plugin_module = importlib.import_module("terrasam.plugin")
+    monkeypatch.setattr(plugin_module, "I18N_DIR", str(tmp_path))
+    settings = QgsSettings()
+    old = settings.value("locale/userLocale", "")
+    settings.setValue("locale/userLocale", "xx_YY")  # falls back from xx_YY to xx
+    try:
+        plugin = terrasam.classFactory(None)
+        assert plugin.translator is not None
+        assert plugin.tr("TerraSAM") == "TerraSAM-xx"
+        plugin.unload()
+        assert plugin.tr("TerraSAM") == "TerraSAM"
+    finally:
+        settings.setValue("locale/userLocale", old)
