@@ -132,7 +132,9 @@ class TerraSAMPlugin:
         self._push(self.tr("TerraSAM: missing Python packages"), hint, Qgis.Warning, WARNING_DURATION_S)
 
     def _push(self, title: str, text: str, level, duration: int) -> None:
-        bar = self.iface.messageBar() if self.iface is not None and hasattr(self.iface, "messageBar") else None
+        bar = (
+            self.iface.messageBar() if self.iface is not None and hasattr(self.iface, "messageBar") else None
+        )
         if bar is None:
             QgsMessageLog.logMessage(f"{title}: {text}", LOG_TAG, level)
             return

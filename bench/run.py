@@ -149,7 +149,7 @@ def bench_memory(work: Path, tiny: Path) -> dict:
 
 def _peak_rss_encoding_all_tiles(raster: Path, checkpoint: Path) -> float:
     code = (
-        "import sys, resource; sys.path.insert(0, sys.argv[1])\n"
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
         "from sam_core.embeddings import EmbeddingCache, TileEncoder\n"
         "from sam_core.model import load_model\nfrom sam_core.raster import RasterSource\n"
         "model = load_model(sys.argv[3], 'cpu'); source = RasterSource(sys.argv[2])\n"
@@ -157,7 +157,9 @@ def _peak_rss_encoding_all_tiles(raster: Path, checkpoint: Path) -> float:
         "tiles = source.grid().tiles()\n"
         "for tile in tiles: encoder.encode(tile)\n"
         "assert encoder.encoder_calls == len(tiles)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        # VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print(int(hwm.split()[1]) / 1024)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(ROOT), str(raster), str(checkpoint)],

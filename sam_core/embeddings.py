@@ -74,7 +74,7 @@ class EmbeddingCache:
             return None
         try:
             return np.load(io.BytesIO(payload), allow_pickle=False)
-        except (ValueError, OSError):
+        except (ValueError, OSError, EOFError):
             path.unlink(missing_ok=True)
             return None
 

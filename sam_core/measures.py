@@ -63,7 +63,9 @@ def measure(geometry: BaseGeometry, crs: CRS | None) -> Measures:
     if geometry.is_empty:
         return Measures(0.0, 0.0)
     oriented = shapely.orient_polygons(geometry)  # exteriors CCW, holes CW (CRS x east, y north)
-    coords, ring_of = shapely.get_coordinates(shapely.get_rings(shapely.get_parts(oriented)), return_index=True)
+    coords, ring_of = shapely.get_coordinates(
+        shapely.get_rings(shapely.get_parts(oriented)), return_index=True
+    )
     coords, ring_of = _densify(coords, ring_of, _segment_length(geometry, crs))
     geographic = crs.geodetic_crs
     lon, lat = transform_xy(coords[:, 0], coords[:, 1], crs, geographic)
@@ -74,7 +76,9 @@ def measure(geometry: BaseGeometry, crs: CRS | None) -> Measures:
     path_lon = np.insert(lon, starts, lon[0])
     path_lat = np.insert(lat, starts, lat[0])
     area, path_length = geod.polygon_area_perimeter(path_lon, path_lat)
-    _, _, bridges = geod.inv(np.full(starts.size, lon[0]), np.full(starts.size, lat[0]), lon[starts], lat[starts])
+    _, _, bridges = geod.inv(
+        np.full(starts.size, lon[0]), np.full(starts.size, lat[0]), lon[starts], lat[starts]
+    )
     return Measures(abs(float(area)), float(path_length - 2.0 * np.sum(bridges)))
 
 

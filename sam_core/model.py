@@ -172,7 +172,7 @@ def infer_config(state: dict[str, torch.Tensor]) -> SamConfig:
             iou_head_depth=1 + max(_indexes(state, r"mask_decoder\.iou_prediction_head\.layers\.(\d+)\.")),
             iou_head_hidden_dim=state["mask_decoder.iou_prediction_head.layers.0.weight"].shape[0],
         )
-    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError, ArithmeticError) as exc:
         raise SamCoreError("the file is not a Segment Anything (ViT-SAM) checkpoint") from exc
 
 
@@ -232,10 +232,10 @@ def load_model(path: str | os.PathLike, device: str = "auto") -> LoadedModel:
     target = resolve_device(device)
     state = read_state_dict(path)
     config = infer_config(state)
-    sam = build_sam(config)
     try:
+        sam = build_sam(config)
         sam.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError, TypeError, ArithmeticError) as exc:
         raise SamCoreError(f"checkpoint {Path(path).name} does not match a SAM architecture") from exc
     sam.to(target).eval()
     n_params = sum(p.numel() for p in sam.parameters())

@@ -113,10 +113,11 @@ def choose_tile(grid: TileGrid, pixels: np.ndarray) -> Tile:
     """The tile containing every pixel position whose centre is nearest to their bounding-box centre."""
     u0, v0 = pixels.min(axis=0)
     u1, v1 = pixels.max(axis=0)
+    tol = 1e-6  # map→pixel round trips land within ~1e-13 px of a tile edge
     candidates = [
         t
         for t in grid.tiles_for_pixel_box(u0, v0, u1, v1)
-        if t.valid_window.contains(u0, v0) and t.valid_window.contains(u1, v1)
+        if t.valid_window.contains(u0 + tol, v0 + tol) and t.valid_window.contains(u1 - tol, v1 - tol)
     ]
     if not candidates:
         span = max(u1 - u0, v1 - v0)

@@ -113,7 +113,7 @@ class TileGrid:
         if not (0 <= col < self.n_cols and 0 <= row < self.n_rows):
             raise IndexError(f"tile ({col}, {row}) is outside a {self.n_cols}×{self.n_rows} grid")
         window = PixelWindow(col * self.stride, row * self.stride, self.tile_size, self.tile_size)
-        transform = self.transform * Affine.translation(window.col_off, window.row_off)
+        transform = self.transform @ Affine.translation(window.col_off, window.row_off)
         return Tile(col, row, window, window.intersection(self.raster_window), transform, self.crs)
 
     def tiles(self) -> list[Tile]:
@@ -121,10 +121,10 @@ class TileGrid:
 
     def tiles_for_pixel_box(self, u0: float, v0: float, u1: float, v1: float) -> list[Tile]:
         """Tiles whose inside-raster part intersects the pixel box (the box is clipped to the raster)."""
-        c0, r0 = max(math.floor(u0), 0), max(math.floor(v0), 0)
-        # a zero-size box (a single point) still touches the pixel it falls in
-        c1 = min(max(math.ceil(u1), c0 + 1), self.width)
-        r1 = min(max(math.ceil(v1), r0 + 1), self.height)
+        # a zero-size box (a single point) still touches the pixel it falls in; clamp to the raster after that
+        c0, r0 = math.floor(u0), math.floor(v0)
+        c1, r1 = max(math.ceil(u1), c0 + 1), max(math.ceil(v1), r0 + 1)
+        c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, self.width), min(r1, self.height)
         if c1 <= c0 or r1 <= r0:
             return []
         box = PixelWindow(c0, r0, c1 - c0, r1 - r0)

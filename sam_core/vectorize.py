@@ -35,9 +35,11 @@ def mask_to_geometry(mask: np.ndarray, transform: Affine) -> MultiPolygon:
     cols = np.flatnonzero(mask.any(axis=0))
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     crop = np.ascontiguousarray(mask[r0:r1, c0:c1], dtype=np.uint8)
-    crop_transform = transform * Affine.translation(c0, r0)
+    crop_transform = transform @ Affine.translation(c0, r0)
     rings, ring_polygon = [], []
-    for index, (geom, _) in enumerate(features.shapes(crop, mask=crop.astype(bool), transform=crop_transform)):
+    for index, (geom, _) in enumerate(
+        features.shapes(crop, mask=crop.astype(bool), transform=crop_transform)
+    ):
         rings.extend(geom["coordinates"])
         ring_polygon.extend([index] * len(geom["coordinates"]))
     # one vectorised construction instead of a Python object per ring (noisy masks have thousands)

@@ -37,6 +37,7 @@ GEO_COARSE = Affine(0.01, 0.0, 10.0, 0.0, -0.01, 46.0)
 
 # -- independent references ---------------------------------------------------------------------------
 
+
 def authalic_zone(lat_deg: float, a: float = WGS84_A, f: float = WGS84_F) -> float:
     """Area of the ellipsoid between the equator and ``lat_deg`` over the full 360° of longitude / 1 (m²)."""
     b = a * (1.0 - f)
@@ -97,7 +98,7 @@ def known_masks(size: int) -> dict[str, np.ndarray]:
     """Rectangle, rectangle with a hole, two separate parts, and a staircase-edged disk."""
     masks = {"rectangle": rect_mask((size, size), size // 6, size // 2, size // 8, size * 5 // 8)}
     holed = rect_mask((size, size), size // 10, size * 8 // 10, size // 10, size * 8 // 10)
-    holed[size * 3 // 10:size * 5 // 10, size * 4 // 10:size * 6 // 10] = False
+    holed[size * 3 // 10 : size * 5 // 10, size * 4 // 10 : size * 6 // 10] = False
     masks["hole"] = holed
     two = rect_mask((size, size), 2, size // 4, 3, size // 3)
     two |= rect_mask((size, size), size // 2, size - 5, size // 2, size - 7)
@@ -125,6 +126,7 @@ def real_meta(request, name):
 
 # -- map ↔ pixel --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("meta_name", ["rgb_meta", "shade_meta"])
 def test_pixel_origin_is_the_top_left_bounds_corner_exactly(request, meta_name):
     width, height, transform, crs, bounds = real_meta(request, meta_name)
@@ -142,6 +144,7 @@ def test_pixel_origin_is_the_top_left_bounds_corner_exactly(request, meta_name):
 def test_geographic_grid_pixel_maths_by_hand():
     grid = TileGrid(1000, 1000, GEO_FINE, GEO, tile_size=256, overlap=32)
     x, y = grid.pixel_to_map([0.0, 0.5, 1000.0], [0.0, 0.5, 1000.0])
+    assert (float(x[0]), float(y[0])) == (10.0, 46.0)  # the top-left corner, exactly
     np.testing.assert_allclose(x, [10.0, 10.0005, 11.0], rtol=0, atol=1e-12)
     np.testing.assert_allclose(y, [46.0, 45.9995, 45.0], rtol=0, atol=1e-12)
     u, v = grid.map_to_pixel([10.25, 10.9999], [45.75, 45.0001])
@@ -179,6 +182,7 @@ def test_random_points_round_trip_to_1e_9_pixel(request, source):
 
 
 # -- masks → polygons → measures ----------------------------------------------------------------------
+
 
 def tile_bounds(tile):
     x0, y0 = tile.transform @ (0, 0)
@@ -266,8 +270,10 @@ def test_geographic_masks_measure_geodesic_area(transform, mask_name):
 def _valid_part(tile) -> np.ndarray:
     valid = np.zeros((tile.size, tile.size), bool)
     w = tile.valid_window
-    valid[w.row_off - tile.window.row_off:w.row_end - tile.window.row_off,
-          w.col_off - tile.window.col_off:w.col_end - tile.window.col_off] = True
+    valid[
+        w.row_off - tile.window.row_off : w.row_end - tile.window.row_off,
+        w.col_off - tile.window.col_off : w.col_end - tile.window.col_off,
+    ] = True
     return valid
 
 
@@ -286,6 +292,7 @@ def test_geographic_rectangle_closed_form():
 
 
 # -- perimeter ----------------------------------------------------------------------------------------
+
 
 def test_utm_rectangle_perimeter(rgb_meta):
     width, height, transform, _, _ = rgb_meta
@@ -360,9 +367,10 @@ def test_tiles_cover_the_raster_without_gaps(width, height, tile_size, overlap):
         assert (w.width, w.height) == (tile_size, tile_size)
         v = tile.valid_window
         assert v is not None, "a tile with no pixel of the raster"
-        assert v == PixelWindow(w.col_off, w.row_off, min(w.col_end, width) - w.col_off,
-                                min(w.row_end, height) - w.row_off)
-        coverage[v.row_off:v.row_end, v.col_off:v.col_end] += 1
+        assert v == PixelWindow(
+            w.col_off, w.row_off, min(w.col_end, width) - w.col_off, min(w.row_end, height) - w.row_off
+        )
+        coverage[v.row_off : v.row_end, v.col_off : v.col_end] += 1
     assert coverage.min() >= 1
     # no superfluous tile: the last-but-one column/row stops short of the raster's edge
     if grid.n_cols > 1:
@@ -392,9 +400,14 @@ def test_tiles_cover_the_raster_without_gaps(width, height, tile_size, overlap):
 
 def expected_tiles(grid, u0, v0, u1, v1):
     """Brute force: tiles whose inside-raster window intersects the continuous box with positive area."""
-    return {(t.col, t.row) for t in grid.tiles()
-            if u0 < t.valid_window.col_end and u1 > t.valid_window.col_off
-            and v0 < t.valid_window.row_end and v1 > t.valid_window.row_off}
+    return {
+        (t.col, t.row)
+        for t in grid.tiles()
+        if u0 < t.valid_window.col_end
+        and u1 > t.valid_window.col_off
+        and v0 < t.valid_window.row_end
+        and v1 > t.valid_window.row_off
+    }
 
 
 def test_tiles_for_extent_random_extents(rgb_meta):
@@ -405,7 +418,14 @@ def test_tiles_for_extent_random_extents(rgb_meta):
         # extents that overlap the raster, possibly sticking out of it on any side
         u = np.sort([rng.uniform(-100, width), rng.uniform(0, width + 100)])
         v = np.sort([rng.uniform(-100, height), rng.uniform(0, height + 100)])
-        if u[1] - u[0] < 1e-3 or v[1] - v[0] < 1e-3 or u[1] <= 0 or v[1] <= 0 or u[0] >= width or v[0] >= height:
+        if (
+            u[1] - u[0] < 1e-3
+            or v[1] - v[0] < 1e-3
+            or u[1] <= 0
+            or v[1] <= 0
+            or u[0] >= width
+            or v[0] >= height
+        ):
             continue
         xs = transform.c + transform.a * u
         ys = transform.f + transform.e * v
@@ -433,8 +453,15 @@ def test_tiles_for_extent_on_exact_tile_boundaries():
     """Binary-exact pixel size: an extent that ends exactly where a tile's window begins does not pick it."""
     transform = Affine(2.0, 0.0, 1000.0, 0.0, -2.0, 9000.0)
     grid = TileGrid(700, 500, transform, UTM18N, tile_size=256, overlap=64)
-    for (u0, v0, u1, v1) in [(0, 0, 192, 192), (0, 0, 193, 192), (192, 192, 256, 256), (255.5, 10, 256, 20),
-                             (256, 0, 384, 100), (600, 400, 700, 500), (699, 499, 700, 500)]:
+    for u0, v0, u1, v1 in [
+        (0, 0, 192, 192),
+        (0, 0, 193, 192),
+        (192, 192, 256, 256),
+        (255.5, 10, 256, 20),
+        (256, 0, 384, 100),
+        (600, 400, 700, 500),
+        (699, 499, 700, 500),
+    ]:
         x0, y1 = transform @ (u0, v0)
         x1, y0 = transform @ (u1, v1)
         got = {(t.col, t.row) for t in grid.tiles_for_extent(x0, y0, x1, y1)}
@@ -449,8 +476,9 @@ def test_tiles_for_extent_in_another_crs(rgb_meta):
     grid = TileGrid(width, height, transform, crs, tile_size=256, overlap=64)
     to_utm = Transformer.from_crs(GEO, UTM18N, always_xy=True)
     to_geo = Transformer.from_crs(UTM18N, GEO, always_xy=True)
-    boundaries = {k * grid.stride for k in range(grid.n_cols + 1)} | {k * grid.stride + grid.tile_size
-                                                                       for k in range(grid.n_cols + 1)}
+    boundaries = {k * grid.stride for k in range(grid.n_cols + 1)} | {
+        k * grid.stride + grid.tile_size for k in range(grid.n_cols + 1)
+    }
     rng = np.random.default_rng(11)
     tried = 0
     while tried < 40:

@@ -14,6 +14,7 @@ import rasterio
 import torch
 from affine import Affine
 from pyproj import CRS
+from rasterio import features
 from rasterio.windows import Window
 from shapely.geometry import MultiPolygon, box
 
@@ -32,13 +33,23 @@ from sam_core.tiles import PixelWindow
 
 #: the published Segment Anything architectures (segment_anything/build_sam.py)
 OFFICIAL = {
-    "vit_b": dict(embed_dim=768, depth=12, num_heads=12, global_attn_indexes=(2, 5, 8, 11)),
-    "vit_l": dict(embed_dim=1024, depth=24, num_heads=16, global_attn_indexes=(5, 11, 17, 23)),
-    "vit_h": dict(embed_dim=1280, depth=32, num_heads=16, global_attn_indexes=(7, 15, 23, 31)),
+    "vit_b": {"embed_dim": 768, "depth": 12, "num_heads": 12, "global_attn_indexes": (2, 5, 8, 11)},
+    "vit_l": {"embed_dim": 1024, "depth": 24, "num_heads": 16, "global_attn_indexes": (5, 11, 17, 23)},
+    "vit_h": {"embed_dim": 1280, "depth": 32, "num_heads": 16, "global_attn_indexes": (7, 15, 23, 31)},
 }
-SHARED = dict(window_size=14, patch_size=16, img_size=1024, mlp_ratio=4.0, prompt_embed_dim=256, mask_in_chans=16,
-              decoder_depth=2, decoder_mlp_dim=2048, num_multimask_outputs=3, iou_head_depth=3,
-              iou_head_hidden_dim=256)
+SHARED = {
+    "window_size": 14,
+    "patch_size": 16,
+    "img_size": 1024,
+    "mlp_ratio": 4.0,
+    "prompt_embed_dim": 256,
+    "mask_in_chans": 16,
+    "decoder_depth": 2,
+    "decoder_mlp_dim": 2048,
+    "num_multimask_outputs": 3,
+    "iou_head_depth": 3,
+    "iou_head_hidden_dim": 256,
+}
 
 
 def official_config(name: str) -> SamConfig:
@@ -86,6 +97,7 @@ def test_wrapped_state_dict_loads(tmp_path, tiny_checkpoint):
 
 
 # -- damaged and foreign checkpoints -------------------------------------------------------------------------
+
 
 class Plain:
     def __init__(self) -> None:
@@ -140,9 +152,22 @@ def write_damaged(kind: str, path: Path, tiny: Path) -> Path:
     return path
 
 
-DAMAGED = ["truncated", "random_bytes", "empty", "text", "tensors_not_sam", "empty_dict", "list_of_tensors",
-           "non_tensor_values", "pickled_object", "whole_module", "sam_missing_key", "sam_wrong_shape",
-           "sam_truncated_layer", "sam_extra_key"]
+DAMAGED = [
+    "truncated",
+    "random_bytes",
+    "empty",
+    "text",
+    "tensors_not_sam",
+    "empty_dict",
+    "list_of_tensors",
+    "non_tensor_values",
+    "pickled_object",
+    "whole_module",
+    "sam_missing_key",
+    "sam_wrong_shape",
+    "sam_truncated_layer",
+    "sam_extra_key",
+]
 
 
 def assert_readable(exc: SamCoreError) -> None:
@@ -202,6 +227,7 @@ def test_missing_checkpoint_is_a_readable_error(tmp_path):
 
 # -- embedding cache -------------------------------------------------------------------------------------
 
+
 def key(i: int) -> str:
     return hashlib.sha256(f"entry {i}".encode()).hexdigest()
 
@@ -242,8 +268,17 @@ def entry_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
-@pytest.mark.parametrize("damage", ["flip_payload_byte", "flip_digest_byte", "flip_magic", "truncate",
-                                    "header_only", "valid_digest_not_npy"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "flip_payload_byte",
+        "flip_digest_byte",
+        "flip_magic",
+        "truncate",
+        "header_only",
+        "valid_digest_not_npy",
+    ],
+)
 def test_damaged_disk_entry_is_detected_and_removed(tmp_path, damage):
     root = tmp_path / "cache"
     EmbeddingCache(root).put(key(0), embedding(0))
@@ -299,6 +334,7 @@ def test_disk_writes_leave_no_temporary_files(tmp_path, monkeypatch):
 
 
 # -- tile encoding ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def source(rgb_tif):
@@ -380,6 +416,7 @@ def test_padded_edge_tile_validity(model, source, rgb_tif):
 
 # -- stretch -------------------------------------------------------------------------------------------------
 
+
 def test_stretch_matches_independent_percentiles(source, rgb_tif):
     with rasterio.open(rgb_tif) as ds:
         data = ds.read().astype(np.float64)
@@ -401,8 +438,16 @@ def test_stretch_is_computed_once_from_a_decimated_read(tmp_path, monkeypatch):
     data[1] += 50
     data[:, :, : int(width * 0.4)] = 0
     path = tmp_path / "big.tif"
-    profile = dict(driver="GTiff", width=width, height=height, count=3, dtype="uint16", nodata=0,
-                   crs="EPSG:32618", transform=Affine(10, 0, 500000, 0, -10, 5000000))
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": 3,
+        "dtype": "uint16",
+        "nodata": 0,
+        "crs": "EPSG:32618",
+        "transform": Affine(10, 0, 500000, 0, -10, 5000000),
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data)
 
@@ -416,7 +461,11 @@ def test_stretch_is_computed_once_from_a_decimated_read(tmp_path, monkeypatch):
     monkeypatch.setattr(RasterSource, "_read", counting_read)
     with RasterSource(path) as src:
         first = src.stretch
-        for window in (PixelWindow(0, 0, 256, 256), PixelWindow(2000, 100, 256, 256), PixelWindow(2900, 300, 256, 256)):
+        for window in (
+            PixelWindow(0, 0, 256, 256),
+            PixelWindow(2000, 100, 256, 256),
+            PixelWindow(2900, 300, 256, 256),
+        ):
             src.read_window(window)
         assert src.stretch is first
     decimated = [shape for shape in calls if shape is not None]
@@ -451,25 +500,46 @@ def test_same_pixel_same_value_in_overlapping_windows(source, rgb_tif):
         ia, ib = source.read_window(a), source.read_window(b)
         common = a.intersection(b)
         assert common is not None
-        sa = np.s_[common.row_off - a.row_off:common.row_end - a.row_off,
-                   common.col_off - a.col_off:common.col_end - a.col_off]
-        sb = np.s_[common.row_off - b.row_off:common.row_end - b.row_off,
-                   common.col_off - b.col_off:common.col_end - b.col_off]
+        sa = np.s_[
+            common.row_off - a.row_off : common.row_end - a.row_off,
+            common.col_off - a.col_off : common.col_end - a.col_off,
+        ]
+        sb = np.s_[
+            common.row_off - b.row_off : common.row_end - b.row_off,
+            common.col_off - b.col_off : common.col_end - b.col_off,
+        ]
         np.testing.assert_array_equal(ia.rgb[sa], ib.rgb[sb])
         np.testing.assert_array_equal(ia.valid[sa], ib.valid[sb])
         for window, image in ((a, ia), (b, ib)):
             assert image.rgb.dtype == np.uint8 and image.rgb.shape == (window.height, window.width, 3)
             inside = window.intersection(PixelWindow(0, 0, source.width, source.height))
             r0, c0 = inside.row_off - window.row_off, inside.col_off - window.col_off
-            block = image.rgb[r0:r0 + inside.height, c0:c0 + inside.width].astype(np.float64)
-            expected = reference[inside.row_off:inside.row_end, inside.col_off:inside.col_end]
+            block = image.rgb[r0 : r0 + inside.height, c0 : c0 + inside.width].astype(np.float64)
+            expected = reference[inside.row_off : inside.row_end, inside.col_off : inside.col_end]
             assert np.max(np.abs(block - expected)) <= 1.0  # rounding only
             outside = np.ones(image.valid.shape, bool)
-            outside[r0:r0 + inside.height, c0:c0 + inside.width] = False
+            outside[r0 : r0 + inside.height, c0 : c0 + inside.width] = False
             assert not image.valid[outside].any() and not image.rgb[outside].any()
 
 
+def test_alpha_band_is_respected_and_not_shown_to_sam(rgba_tif, rgb_tif):
+    window = PixelWindow(500, 400, 400, 400)  # runs past the bottom-right corner
+    with rasterio.open(rgba_tif) as ds:
+        alpha = ds.read(4, window=Window(500, 400, ds.width - 500, ds.height - 400))
+    expected = np.zeros((400, 400), bool)
+    expected[: alpha.shape[0], : alpha.shape[1]] = alpha > 0
+    assert not expected[: alpha.shape[0], : alpha.shape[1]].all()
+    with RasterSource(rgba_tif) as rgba, RasterSource(rgb_tif) as rgb:
+        assert rgba.bands == (1, 2, 3)
+        image = rgba.read_window(window)
+        np.testing.assert_array_equal(image.valid, expected)
+        assert not image.rgb[~expected].any()
+        # the same pixels as the RGB file (same data, same stretch)
+        np.testing.assert_array_equal(image.rgb, rgb.read_window(window).rgb)
+
+
 # -- end to end ------------------------------------------------------------------------------------------------
+
 
 def test_segmenter_point_at_the_raster_centre(model, source, rgb_tif):
     segmenter = Segmenter(source, model, EmbeddingCache(), tile_size=256, overlap=64)
@@ -491,7 +561,10 @@ def test_segmenter_point_at_the_raster_centre(model, source, rgb_tif):
     slack = 1e-6 * abs(transform.a)
     assert result.geometry.within(box(vx0, vy0, vx1, vy1).buffer(slack, join_style="mitre"))
     assert result.geometry.within(box(*bounds).buffer(slack, join_style="mitre"))
-    assert valid.col_off <= source.width / 2 <= valid.col_end and valid.row_off <= source.height / 2 <= valid.row_end
+    assert (
+        valid.col_off <= source.width / 2 <= valid.col_end
+        and valid.row_off <= source.height / 2 <= valid.row_end
+    )
 
     measures = measure(result.geometry, crs)
     assert result.area_m2 == pytest.approx(measures.area_m2, rel=1e-12)
@@ -503,3 +576,24 @@ def test_segmenter_point_at_the_raster_centre(model, source, rgb_tif):
     # a second prompt on the same tile only runs the decoder
     segmenter.segment(Prompts(points=(Point(x + 1000.0, y - 1000.0, 1),)))
     assert segmenter.encoder.encoder_calls == 1
+
+
+def test_segmenter_on_a_padded_edge_tile_keeps_to_valid_pixels(model, source, rgb_tif):
+    """Near the bottom-right corner the tile runs past the raster and over the nodata collar: the object
+    never covers a pixel outside the raster or a nodata pixel."""
+    u, v = 630.5, 600.5
+    with rasterio.open(rgb_tif) as ds:
+        transform, bounds, nodata = ds.transform, ds.bounds, ds.nodata
+        valid = np.any(ds.read() != nodata, axis=0)
+    assert valid[int(v), int(u)]
+    segmenter = Segmenter(source, model, EmbeddingCache(), tile_size=256, overlap=64)
+    x, y = transform.c + transform.a * u, transform.f + transform.e * v
+    result = segmenter.segment(Prompts(points=(Point(x, y, 1),)))
+    tile = result.tile
+    assert tile.window.col_end > source.width or tile.window.row_end > source.height  # a padded tile
+    assert not result.geometry.is_empty
+    slack = 1e-6 * abs(transform.a)
+    assert result.geometry.within(box(*bounds).buffer(slack, join_style="mitre"))
+    covered = features.rasterize([(result.geometry, 1)], out_shape=valid.shape, transform=transform, fill=0)
+    assert covered.any()
+    assert not (covered.astype(bool) & ~valid).any()

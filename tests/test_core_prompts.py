@@ -54,6 +54,7 @@ def raster_pixels(located, points_or_box):
 
 # -- coordinates ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("crs", [None, UTM18N, GEO, WEB_MERCATOR], ids=["raster", "utm", "4326", "3857"])
 @pytest.mark.parametrize("centre", PIXEL_CENTRES)
 def test_point_in_any_crs_lands_on_its_pixel_centre(grid, rgb, crs, centre):
@@ -64,7 +65,7 @@ def test_point_in_any_crs_lands_on_its_pixel_centre(grid, rgb, crs, centre):
     np.testing.assert_array_equal(located.labels, [1])
     assert located.box is None
     # the chosen tile really contains the point, in its own pixel coordinates
-    (tu, tv), = located.points
+    ((tu, tv),) = located.points
     assert 0 <= tu <= located.tile.size and 0 <= tv <= located.tile.size
 
 
@@ -130,13 +131,22 @@ def test_box_partly_outside_is_clipped_to_the_raster(grid, rgb):
         x1, y1 = pixel_to_utm(transform, u1, v0)
         located = locate(Prompts(box=(x0, y0, x1, y1)), grid)
         np.testing.assert_allclose(raster_pixels(located, located.box), expected, rtol=0, atol=1e-6)
-        assert located.tile.valid_window.col_off <= expected[0] and expected[2] <= located.tile.valid_window.col_end
-        assert located.tile.valid_window.row_off <= expected[1] and expected[3] <= located.tile.valid_window.row_end
+        assert (
+            located.tile.valid_window.col_off <= expected[0]
+            and expected[2] <= located.tile.valid_window.col_end
+        )
+        assert (
+            located.tile.valid_window.row_off <= expected[1]
+            and expected[3] <= located.tile.valid_window.row_end
+        )
 
 
 # -- errors ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("u, v", [(-0.5, 100.0), (100.0, -0.01), (791.01, 10.0), (10.0, 718.01), (5000.0, 5000.0)])
+
+@pytest.mark.parametrize(
+    "u, v", [(-0.5, 100.0), (100.0, -0.01), (791.01, 10.0), (10.0, 718.01), (5000.0, 5000.0)]
+)
 def test_point_outside_the_raster_is_an_error(grid, rgb, u, v):
     _, _, transform, _ = rgb
     x, y = pixel_to_utm(transform, u, v)
@@ -162,9 +172,16 @@ def test_one_bad_point_among_good_ones_is_an_error(grid, rgb):
         locate(Prompts(points=(inside, outside)), grid)
 
 
-@pytest.mark.parametrize("pixel_box", [(-100.0, -100.0, -10.0, -10.0), (-50.0, 100.0, -1.0, 200.0),
-                                       (100.0, -50.0, 200.0, -1.0), (800.0, 100.0, 900.0, 200.0),
-                                       (100.0, 720.0, 200.0, 800.0)])
+@pytest.mark.parametrize(
+    "pixel_box",
+    [
+        (-100.0, -100.0, -10.0, -10.0),
+        (-50.0, 100.0, -1.0, 200.0),
+        (100.0, -50.0, 200.0, -1.0),
+        (800.0, 100.0, 900.0, 200.0),
+        (100.0, 720.0, 200.0, 800.0),
+    ],
+)
 def test_box_fully_outside_is_an_error(grid, rgb, pixel_box):
     _, _, transform, _ = rgb
     u0, v0, u1, v1 = pixel_box
@@ -191,21 +208,37 @@ def test_invalid_prompts_are_errors():
 
 # -- tile choice -----------------------------------------------------------------------------------------
 
+
 def nearest_containing_tile(grid, u, v):
     """Brute force: among tiles whose inside-raster window contains (u, v), the one with the nearest centre."""
-    containing = [t for t in grid.tiles()
-                  if t.valid_window.col_off <= u <= t.valid_window.col_end
-                  and t.valid_window.row_off <= v <= t.valid_window.row_end]
+    containing = [
+        t
+        for t in grid.tiles()
+        if t.valid_window.col_off <= u <= t.valid_window.col_end
+        and t.valid_window.row_off <= v <= t.valid_window.row_end
+    ]
     assert containing
-    distances = [np.hypot(t.window.col_off + t.size / 2 - u, t.window.row_off + t.size / 2 - v) for t in containing]
+    distances = [
+        np.hypot(t.window.col_off + t.size / 2 - u, t.window.row_off + t.size / 2 - v) for t in containing
+    ]
     order = np.argsort(distances)
     if len(order) > 1:
         assert distances[order[1]] - distances[order[0]] > 1e-6, "ambiguous test point"
     return containing[order[0]]
 
 
-@pytest.mark.parametrize("u, v", [(128.5, 128.5), (320.5, 330.5), (500.5, 520.5), (220.5, 100.5), (230.5, 250.5),
-                                  (780.5, 700.5), (10.5, 400.5)])
+@pytest.mark.parametrize(
+    "u, v",
+    [
+        (128.5, 128.5),
+        (320.5, 330.5),
+        (500.5, 520.5),
+        (220.5, 100.5),
+        (230.5, 250.5),
+        (780.5, 700.5),
+        (10.5, 400.5),
+    ],
+)
 def test_point_chooses_the_containing_tile_with_the_nearest_centre(grid, rgb, u, v):
     _, _, transform, _ = rgb
     located = locate(Prompts(points=(Point(*pixel_to_utm(transform, u, v), 1),)), grid)

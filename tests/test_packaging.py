@@ -14,8 +14,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 #: plugins.qgis.org's upload validator (PLUGIN_REQUIRED_METADATA); the cookbook's table omits ``tracker``,
 #: the site rejects uploads without it.
-REQUIRED_METADATA = ("name", "description", "version", "qgisMinimumVersion", "author", "email", "about",
-                     "tracker", "repository")
+REQUIRED_METADATA = (
+    "name",
+    "description",
+    "version",
+    "qgisMinimumVersion",
+    "author",
+    "email",
+    "about",
+    "tracker",
+    "repository",
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +32,11 @@ def package(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(out)],
-        check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     zips = list(out.glob("terrasam-*.zip"))
@@ -55,8 +68,18 @@ def test_zip_name_carries_the_metadata_version(package, metadata):
 def test_plugin_files_are_inside_one_terrasam_folder(names):
     assert {name.split("/")[0] for name in names} == {"terrasam"}
     assert names[0].startswith("terrasam/")  # the validator takes the package name from the first entry
-    for required in ("metadata.txt", "__init__.py", "plugin.py", "icon.png", "LICENSE", "README.md",
-                     "requirements.txt", "ui/__init__.py", "ui/dependencies.py", "sam_core/__init__.py"):
+    for required in (
+        "metadata.txt",
+        "__init__.py",
+        "plugin.py",
+        "icon.png",
+        "LICENSE",
+        "README.md",
+        "requirements.txt",
+        "ui/__init__.py",
+        "ui/dependencies.py",
+        "sam_core/__init__.py",
+    ):
         assert f"terrasam/{required}" in names, required
 
 
@@ -88,6 +111,11 @@ def test_icon_named_in_metadata_is_packaged(metadata, names):
 
 
 def test_build_is_reproducible(package, tmp_path):
-    subprocess.run([sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(tmp_path)],
-                   check=True, cwd=ROOT, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(tmp_path)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
     assert (tmp_path / package.name).read_bytes() == package.read_bytes()

@@ -65,7 +65,7 @@ def test_action_says_dock_comes_next(terrasam, iface):
     try:
         before = messages(iface, Qgis.Info)
         plugin.action.trigger()
-        new = messages(iface, Qgis.Info)[len(before):]
+        new = messages(iface, Qgis.Info)[len(before) :]
         assert len(new) == 1
         assert "next release" in new[0]
     finally:
@@ -105,7 +105,7 @@ def test_missing_torch_warns_once_and_keeps_loading(terrasam, iface, monkeypatch
     plugin = terrasam.classFactory(iface)
     plugin.initGui()
     try:
-        new = messages(iface, Qgis.Warning)[len(before):]
+        new = messages(iface, Qgis.Warning)[len(before) :]
         assert len(new) == 1, new
         assert "torch" in new[0]
         assert "python3 -m pip install -r" in new[0]
@@ -124,7 +124,9 @@ def test_dependency_check_does_not_import_torch():
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
         "print(m.missing_dependencies()); assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 

@@ -29,8 +29,19 @@ FOLDERS = ["sam_core", "ui", "i18n"]
 #: Folders that are optional (copied when present).
 OPTIONAL_FOLDERS: list[str] = []
 #: Never packaged, at any depth.
-EXCLUDED_DIRS = {"__pycache__", "tests", ".venv", ".git", "bench", "tools", ".pytest_cache", ".ruff_cache",
-                 "__MACOSX", "build", "dist"}
+EXCLUDED_DIRS = {
+    "__pycache__",
+    "tests",
+    ".venv",
+    ".git",
+    "bench",
+    "tools",
+    ".pytest_cache",
+    ".ruff_cache",
+    "__MACOSX",
+    "build",
+    "dist",
+}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".qm.tmp", ".orig", ".rej", "~")
 #: plugins.qgis.org rejects uploads above this size.
 MAX_UPLOAD_BYTES = 25_000_000
@@ -68,10 +79,14 @@ def build(out_dir: Path, root: Path = ROOT) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{PACKAGE_NAME}-{version}.zip"
     entries = collect(root)
-    folders = sorted({PACKAGE_NAME + "/"} | {
-        f"{PACKAGE_NAME}/{'/'.join(Path(arc).parts[:i])}/"
-        for _, arc in entries for i in range(1, len(Path(arc).parts))
-    })
+    folders = sorted(
+        {PACKAGE_NAME + "/"}
+        | {
+            f"{PACKAGE_NAME}/{'/'.join(Path(arc).parts[:i])}/"
+            for _, arc in entries
+            for i in range(1, len(Path(arc).parts))
+        }
+    )
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=out_dir)
     try:
         with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -98,8 +113,10 @@ def build(out_dir: Path, root: Path = ROOT) -> Path:
         raise
     size = target.stat().st_size
     if size > MAX_UPLOAD_BYTES:
-        print(f"package.py: warning: {size} bytes is above the plugins.qgis.org limit of {MAX_UPLOAD_BYTES}",
-              file=sys.stderr)
+        print(
+            f"package.py: warning: {size} bytes is above the plugins.qgis.org limit of {MAX_UPLOAD_BYTES}",
+            file=sys.stderr,
+        )
     return target
 
 

@@ -23,7 +23,9 @@ REQUIRED_MODULES: tuple[tuple[str, str], ...] = (
 )
 
 #: requirements.txt ships inside the plugin folder (see tools/package.py).
-REQUIREMENTS_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "requirements.txt")
+REQUIREMENTS_FILE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "requirements.txt"
+)
 
 
 def _is_available(module: str) -> bool:
@@ -46,11 +48,14 @@ def install_hint(missing: list[str], requirements: str = REQUIREMENTS_FILE) -> s
         return ""
     # pylupdate5 only extracts literal QCoreApplication.translate("Context", "text") calls, and it loses the
     # text when the argument list ends with a trailing comma: keep this call exactly in this shape.
-    text = QCoreApplication.translate("TerraSAM", "TerraSAM needs these Python packages, which the Python that "
+    text = QCoreApplication.translate(
+        "TerraSAM",
+        "TerraSAM needs these Python packages, which the Python that "
         "QGIS runs cannot find: {packages}. Segmentation is disabled until they are installed. Install them "
-        "with: python3 -m pip install -r \"{requirements}\" (where the system Python is externally managed, "
+        'with: python3 -m pip install -r "{requirements}" (where the system Python is externally managed, '
         "as on Debian or Ubuntu, use a virtual environment instead: "
         "/usr/bin/python3 -m venv --system-site-packages ~/.terrasam-venv, then "
-        "~/.terrasam-venv/bin/python -m pip install -r \"{requirements}\", and start QGIS with PYTHONPATH "
-        "set to that environment's site-packages folder). Then restart QGIS.")
+        '~/.terrasam-venv/bin/python -m pip install -r "{requirements}", and start QGIS with PYTHONPATH '
+        "set to that environment's site-packages folder). Then restart QGIS.",
+    )
     return text.format(packages=", ".join(missing), requirements=requirements)
