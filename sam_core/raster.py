@@ -18,6 +18,7 @@ from typing import Self
 
 import numpy as np
 import rasterio
+import rasterio.env
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import RasterioError
 from rasterio.windows import Window
@@ -29,6 +30,14 @@ from .tiles import PixelWindow, TileGrid
 #: Longest side of the decimated read used for the stretch statistics.
 STATS_SIZE = 1024
 DEFAULT_PERCENTILES = (2.0, 98.0)
+#: GDAL's block cache defaults to 5 % of RAM and would grow with the raster read; a few tiles' worth is
+#: enough for neighbouring tiles to share blocks. A GDAL_CACHEMAX set by the user wins.
+GDAL_CACHE_BYTES = 32 * 2**20
+
+
+def _bound_gdal_cache() -> None:
+    if "GDAL_CACHEMAX" not in os.environ:
+        rasterio.env.set_gdal_config("GDAL_CACHEMAX", GDAL_CACHE_BYTES)
 
 
 def default_bands(count: int, colorinterp=()) -> tuple[int, int, int]:
@@ -97,6 +106,7 @@ class RasterSource:
         self.path = Path(path)
         if not self.path.exists():
             raise SamCoreError(f"raster not found: {self.path}")
+        _bound_gdal_cache()
         try:
             self._ds = rasterio.open(self.path)
         except (RasterioError, OSError) as exc:

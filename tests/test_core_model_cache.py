@@ -597,3 +597,14 @@ def test_segmenter_on_a_padded_edge_tile_keeps_to_valid_pixels(model, source, rg
     covered = features.rasterize([(result.geometry, 1)], out_shape=valid.shape, transform=transform, fill=0)
     assert covered.any()
     assert not (covered.astype(bool) & ~valid).any()
+
+
+def test_gdal_block_cache_is_bounded_so_memory_does_not_grow_with_the_raster(rgb_tif, monkeypatch):
+    import rasterio.env
+
+    from sam_core import raster as raster_module
+
+    monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+    rasterio.env.set_gdal_config("GDAL_CACHEMAX", 512 * 2**20)  # GDAL's default would be 5 % of RAM
+    with raster_module.RasterSource(rgb_tif):
+        assert int(rasterio.env.get_gdal_config("GDAL_CACHEMAX")) == raster_module.GDAL_CACHE_BYTES
