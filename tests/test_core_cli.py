@@ -27,6 +27,10 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     )
 
 
+def segment_cli(raster, checkpoint, *args) -> subprocess.CompletedProcess:
+    return run_cli("segment", raster, "--checkpoint", checkpoint, *args)
+
+
 def centre(raster: Path) -> tuple[float, float]:
     with rasterio.open(raster) as ds:
         return (ds.bounds.left + ds.bounds.right) / 2, (ds.bounds.bottom + ds.bounds.top) / 2
@@ -57,10 +61,8 @@ def test_info_describes_the_raster(rgb_tif):
 def test_segment_writes_measured_polygons_in_the_raster_crs(tmp_path, rgb_tif, tiny_checkpoint, suffix):
     out = tmp_path / f"objects{suffix}"
     x, y = centre(rgb_tif)
-    result = run_cli(
-        "segment",
+    result = segment_cli(
         rgb_tif,
-        "--checkpoint",
         tiny_checkpoint,
         "--point",
         f"{x},{y}",
@@ -92,10 +94,8 @@ def test_prompt_in_another_crs_is_accepted_and_negative_coordinates_parse(tmp_pa
     lon, lat = Transformer.from_crs(32618, 4326, always_xy=True).transform(x, y)
     assert lon < 0  # the point of this test: "-77.x,24.x" must not be taken for an option
     out = tmp_path / "lonlat.gpkg"
-    result = run_cli(
-        "segment",
+    result = segment_cli(
         rgb_tif,
-        "--checkpoint",
         tiny_checkpoint,
         "--point",
         f"{lon},{lat}",
@@ -111,10 +111,8 @@ def test_prompt_in_another_crs_is_accepted_and_negative_coordinates_parse(tmp_pa
 def test_box_prompt_and_preview(tmp_path, rgb_tif, tiny_checkpoint):
     x, y = centre(rgb_tif)
     out, png = tmp_path / "box.gpkg", tmp_path / "box.png"
-    result = run_cli(
-        "segment",
+    result = segment_cli(
         rgb_tif,
-        "--checkpoint",
         tiny_checkpoint,
         "--box",
         f"{x - 20000},{y - 20000},{x + 20000},{y + 20000}",
@@ -196,10 +194,8 @@ def test_bad_input_exits_2_with_one_error_line_and_no_file(tmp_path, rgb_tif, ti
 
 def test_wrong_output_extension_is_refused_before_work(tmp_path, rgb_tif, tiny_checkpoint):
     x, y = centre(rgb_tif)
-    result = run_cli(
-        "segment",
+    result = segment_cli(
         rgb_tif,
-        "--checkpoint",
         tiny_checkpoint,
         "--point",
         f"{x},{y}",
