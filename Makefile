@@ -67,9 +67,10 @@ qgis: env ## start QGIS with this checkout as the plugin "terrasam" (private pro
 	@QGIS_PLUGINPATH="$(QGIS_PLUGINS)" PYTHONPATH="$(SITE_PACKAGES)$${PYTHONPATH:+:$$PYTHONPATH}" \
 		$(QGIS) --profiles-path "$(QGIS_PROFILES)" $(QGIS_ARGS)
 
+# pylupdate5 runs under LC_ALL=C.UTF-8: under the C/POSIX locale it crashes (it encodes paths with the locale's codec).
 i18n-update: ## extract translatable strings into i18n/terrasam_<lang>.ts (LANGS="de fr"; pylupdate5)
 	@bash scripts/bootstrap.sh --i18n >/dev/null
-	@PYTHONWARNINGS=ignore pylupdate5 -noobsolete $(I18N_SOURCES) \
+	@LC_ALL=C.UTF-8 PYTHONWARNINGS=ignore pylupdate5 -noobsolete $(I18N_SOURCES) \
 		-ts $(foreach lang,$(LANGS),i18n/terrasam_$(lang).ts)
 	@echo "make i18n-update: updated $(foreach lang,$(LANGS),i18n/terrasam_$(lang).ts)"
 

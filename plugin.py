@@ -1,8 +1,7 @@
 """The TerraSAM plugin object that QGIS drives (``initProcessing`` / ``initGui`` / ``unload``).
 
-This release adds one action ("TerraSAM", in the Raster menu and the plugins toolbar) and checks that the
-Python packages the segmentation needs are installed; the segmentation dock and the Processing provider come in
-the next releases. The plugin loads even when torch is missing: it then says which packages are missing and
+One action ("TerraSAM", in the Raster menu and the plugins toolbar) opens the segmentation dock
+(``ui/dock.py`` with its ``ui/controller.py``); the Processing provider comes in a later release. The plugin loads even when torch is missing: it then says which packages are missing and
 how to install them, and keeps the features disabled.
 """
 
@@ -45,6 +44,8 @@ class TerraSAMPlugin:
         self.action: QAction | None = None
         self.missing: list[str] = []
         self.processing_initialized = False
+        self.dock = None
+        self.controller = None
         self._in_raster_menu = False
         self._in_toolbar = False
 
@@ -97,6 +98,14 @@ class TerraSAMPlugin:
 
     def unload(self) -> None:
         """Remove everything ``initGui`` (and ``__init__``) added."""
+        if self.controller is not None:
+            self.controller.unload()
+            self.controller = None
+        if self.dock is not None:
+            if hasattr(self.iface, "removeDockWidget"):
+                self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
         if self.action is not None:
             if self._in_raster_menu and hasattr(self.iface, "removePluginRasterMenu"):
                 self.iface.removePluginRasterMenu(self.menu_name, self.action)
@@ -114,17 +123,26 @@ class TerraSAMPlugin:
     # -- behaviour ------------------------------------------------------------------------------------------------
 
     def run(self) -> None:
-        """The action's slot: say what is missing, or that the segmentation dock arrives in the next release."""
+        """The action's slot: open the dock, or say what is missing and how to install it."""
         self.missing = missing_dependencies()
         if self.missing:
             self._warn_missing(self.missing)
-        else:
-            self._push(
-                self.tr("TerraSAM"),
-                self.tr("The segmentation dock arrives in the next release."),
-                Qgis.Info,
-                INFO_DURATION_S,
-            )
+            return
+        if self.dock is None:
+            self._create_dock()
+        self.dock.show()
+        self.dock.raise_()
+
+    def _create_dock(self) -> None:
+        """Built on first use: the controller imports torch, which QGIS start-up should not wait for."""
+        from qgis.PyQt.QtCore import Qt
+
+        from .ui.controller import SegmentationController
+        from .ui.dock import TerraSAMDock
+
+        self.dock = TerraSAMDock(self.iface.mainWindow())
+        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.controller = SegmentationController(self.iface, self.dock)
 
     def _warn_missing(self, missing: list[str]) -> None:
         hint = install_hint(missing)

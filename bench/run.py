@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -192,7 +193,27 @@ def bench_vector(work: Path, _checkpoint: Path, n: int = 50) -> dict:
     return {"polygons_ms_p50_compact_mask": _p(times, 50), "compact_mask_pixels": int(mask.sum())}
 
 
-GROUPS = {"prompt": bench_prompt, "vector": bench_vector, "encode": bench_encode, "memory": bench_memory}
+def bench_ui(work: Path, vit_b: Path) -> dict:
+    """The dock's click → preview latency, in its own offscreen QGIS process (bench/ui_click.py)."""
+    raster = write_test_raster(work / "ui.tif", 1024, 1024)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "ui_click.py"), str(raster), str(vit_b)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+GROUPS = {
+    "prompt": bench_prompt,
+    "ui": bench_ui,
+    "vector": bench_vector,
+    "encode": bench_encode,
+    "memory": bench_memory,
+}
 
 
 def main() -> int:
@@ -216,8 +237,6 @@ def main() -> int:
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 

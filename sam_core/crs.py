@@ -32,8 +32,12 @@ def transform_xy(xs, ys, src: CRS, dst: CRS) -> tuple[np.ndarray, np.ndarray]:
     ys = np.asarray(ys, dtype=float)
     if src == dst:
         return xs, ys
-    tx, ty = _transformer(src.to_wkt(), dst.to_wkt()).transform(xs, ys)
-    tx, ty = np.asarray(tx, dtype=float), np.asarray(ty, dtype=float)
+    transformer = _transformer(src.to_wkt(), dst.to_wkt())
+    if xs.size == 1:  # pyproj would take a size-1 array for a scalar, a conversion numpy deprecates
+        tx, ty = transformer.transform(float(xs.reshape(-1)[0]), float(ys.reshape(-1)[0]))
+    else:
+        tx, ty = transformer.transform(xs, ys)
+    tx, ty = np.asarray(tx, dtype=float).reshape(xs.shape), np.asarray(ty, dtype=float).reshape(ys.shape)
     if not (np.all(np.isfinite(tx)) and np.all(np.isfinite(ty))):
         raise SamCoreError(f"coordinates cannot be transformed from {src.to_string()} to {dst.to_string()}")
     return tx, ty

@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,11 +38,13 @@ class EmbeddingCache:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.max_items = max(1, int(max_items))
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the plugin encodes in a worker thread while the UI thread predicts
 
     def get(self, key: str) -> np.ndarray | None:
-        if key in self._memory:
-            self._memory.move_to_end(key)
-            return self._memory[key]
+        with self._lock:
+            if key in self._memory:
+                self._memory.move_to_end(key)
+                return self._memory[key]
         value = self._read_disk(key)
         if value is not None:
             self._remember(key, value)
@@ -52,10 +55,11 @@ class EmbeddingCache:
         self._write_disk(key, value)
 
     def _remember(self, key: str, value: np.ndarray) -> None:
-        self._memory[key] = value
-        self._memory.move_to_end(key)
-        while len(self._memory) > self.max_items:
-            self._memory.popitem(last=False)
+        with self._lock:
+            self._memory[key] = value
+            self._memory.move_to_end(key)
+            while len(self._memory) > self.max_items:
+                self._memory.popitem(last=False)
 
     def _path(self, key: str) -> Path | None:
         return self.cache_dir / key[:2] / f"{key}.emb" if self.cache_dir else None

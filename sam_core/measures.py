@@ -76,10 +76,19 @@ def measure(geometry: BaseGeometry, crs: CRS | None) -> Measures:
     path_lon = np.insert(lon, starts, lon[0])
     path_lat = np.insert(lat, starts, lat[0])
     area, path_length = geod.polygon_area_perimeter(path_lon, path_lat)
-    _, _, bridges = geod.inv(
-        np.full(starts.size, lon[0]), np.full(starts.size, lat[0]), lon[starts], lat[starts]
+    return Measures(abs(float(area)), float(path_length - 2.0 * _bridges_length(geod, lon, lat, starts)))
+
+
+def _bridges_length(geod: Geod, lon: np.ndarray, lat: np.ndarray, starts: np.ndarray) -> float:
+    """Length of the hub→ring bridges; the first is empty (the hub is the first ring's start)."""
+    ends = starts[1:]
+    if ends.size == 0:
+        return 0.0
+    if ends.size == 1:  # pyproj takes a size-1 array for a scalar, a conversion numpy deprecates
+        return float(geod.inv(lon[0], lat[0], lon[ends[0]], lat[ends[0]])[2])
+    return float(
+        np.sum(geod.inv(np.full(ends.size, lon[0]), np.full(ends.size, lat[0]), lon[ends], lat[ends])[2])
     )
-    return Measures(abs(float(area)), float(path_length - 2.0 * np.sum(bridges)))
 
 
 def _densify(coords: np.ndarray, ring_of: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
+from pyproj import CRS
 from shapely.geometry import MultiPolygon
 
 from .decoder import predict_mask
 from .embeddings import EmbeddingCache, TileEncoder
-from .measures import measure
+from .measures import Measures, measure
 from .model import LoadedModel
 from .prompts import Prompts, locate
 from .raster import RasterSource
@@ -26,17 +28,31 @@ DEFAULT_OVERLAP = 256
 
 @dataclass(frozen=True)
 class SegmentResult:
-    """One object: geometry in the raster's CRS and what an output feature carries."""
+    """One object: geometry in the raster's CRS and what an output feature carries.
+
+    The geodesic measures are computed on first use, once: an interactive preview only needs the polygon.
+    """
 
     geometry: MultiPolygon
     score: float
-    area_m2: float
-    perimeter_m: float
     prompt_type: str
     n_fg: int
     n_bg: int
     tile: Tile
     model: str
+    crs: CRS | None
+
+    @cached_property
+    def measures(self) -> Measures:
+        return measure(self.geometry, self.crs)
+
+    @property
+    def area_m2(self) -> float:
+        return self.measures.area_m2
+
+    @property
+    def perimeter_m(self) -> float:
+        return self.measures.perimeter_m
 
     def record(self, feature_id: int) -> dict:
         """The output feature: geometry plus the fields every TerraSAM object layer carries."""
@@ -86,15 +102,13 @@ class Segmenter:
         geometry = mask_to_geometry(prediction.mask & encoded.valid, located.tile.transform)
         crs = self.source.crs
         geometry = postprocess(geometry, crs, post, pixel_size=abs(self.source.transform.a))
-        measures = measure(geometry, crs)
         return SegmentResult(
             geometry,
             prediction.score,
-            measures.area_m2,
-            measures.perimeter_m,
             prompts.prompt_type,
             prompts.n_foreground,
             prompts.n_background,
             located.tile,
             self.model.info.name,
+            crs,
         )

@@ -7,7 +7,6 @@ folder). ``sam_core`` is importable on its own from the root, exactly as ``pytho
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -18,21 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# sam_core, tools/plugin_package.py, and test helpers such as ui_helpers
+for folder in (ROOT, ROOT / "tools", Path(__file__).resolve().parent):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
-
-def load_plugin_package(name: str = "terrasam"):
-    """Import the repository root as the plugin package ``name`` (relative imports then work)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(
-        name, ROOT / "__init__.py", submodule_search_locations=[str(ROOT)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from plugin_package import load_plugin_package  # after the sys.path set-up above
 
 
 @pytest.fixture(scope="session")

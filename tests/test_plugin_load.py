@@ -59,17 +59,21 @@ def test_class_factory_init_gui_unload(terrasam, iface):
     assert sip.isdeleted(action), "the QAction outlived unload()"
 
 
-def test_action_says_dock_comes_next(terrasam, iface):
+def test_action_opens_the_dock_and_unload_removes_it(terrasam, iface, monkeypatch):
+    monkeypatch.setattr(iface, "removeDockWidget", Recorder(), raising=False)
     plugin = terrasam.classFactory(iface)
     plugin.initGui()
     try:
-        before = messages(iface, Qgis.Info)
         plugin.action.trigger()
-        new = messages(iface, Qgis.Info)[len(before) :]
-        assert len(new) == 1
-        assert "next release" in new[0]
+        dock = plugin.dock
+        assert dock is not None and dock.objectName() == "TerraSAMDock"
+        assert plugin.controller is not None
+        plugin.action.trigger()  # a second click shows the same dock
+        assert plugin.dock is dock
     finally:
         plugin.unload()
+    assert iface.removeDockWidget.calls == [(dock,)]
+    assert plugin.dock is None and plugin.controller is None
 
 
 def test_iface_without_menu_and_toolbar_methods(terrasam, qgis_iface, monkeypatch):

@@ -47,7 +47,9 @@ def install_hint(missing: list[str], requirements: str = REQUIREMENTS_FILE) -> s
     if not missing:
         return ""
     # pylupdate5 only extracts literal QCoreApplication.translate("Context", "text") calls, and it loses the
-    # text when the argument list ends with a trailing comma: keep this call exactly in this shape.
+    # text when the argument list ends with a trailing comma, which ruff format would add: keep this call
+    # exactly in this shape (no comma after the last string) between the fmt: off / on markers.
+    # fmt: off
     text = QCoreApplication.translate(
         "TerraSAM",
         "TerraSAM needs these Python packages, which the Python that "
@@ -56,6 +58,7 @@ def install_hint(missing: list[str], requirements: str = REQUIREMENTS_FILE) -> s
         "as on Debian or Ubuntu, use a virtual environment instead: "
         "/usr/bin/python3 -m venv --system-site-packages ~/.terrasam-venv, then "
         '~/.terrasam-venv/bin/python -m pip install -r "{requirements}", and start QGIS with PYTHONPATH '
-        "set to that environment's site-packages folder). Then restart QGIS.",
+        "set to that environment's site-packages folder). Then restart QGIS."
     )
+    # fmt: on
     return text.format(packages=", ".join(missing), requirements=requirements)

@@ -1,0 +1,91 @@
+"""ui_click_to_preview_ms_p50: from the Point tool's release event to the preview rubber band updated.
+
+Runs the real dock and controller in an offscreen QGIS (started by this script, in its own process), with
+pytest-qgis's stand-in iface, a random-weight vit_b, and a tile already encoded. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
+
+import numpy as np
+from plugin_package import load_plugin_package
+from pytest_qgis.mock_qgis_classes import MockMessageBar
+from pytest_qgis.qgis_interface import QgisInterface
+from qgis.core import QgsApplication, QgsPointXY, QgsProject, QgsRasterLayer
+from qgis.gui import QgsMapCanvas, QgsMapMouseEvent
+from qgis.PyQt.QtCore import QEvent, QPoint, Qt
+from qgis.PyQt.QtWidgets import QMainWindow
+
+
+def wait_until(condition, timeout: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        QgsApplication.processEvents()
+        if time.monotonic() > deadline:
+            raise TimeoutError("QGIS did not finish in time")
+        time.sleep(0.005)
+
+
+def click(tool, canvas, point: QgsPointXY) -> None:
+    event = QgsMapMouseEvent(
+        canvas, QEvent.MouseButtonRelease, QPoint(), Qt.LeftButton, Qt.LeftButton, Qt.NoModifier
+    )
+    event.setMapPoint(point)
+    tool.canvasReleaseEvent(event)
+
+
+def main(raster: str, checkpoint: str, n: int = 30) -> dict:
+    app = QgsApplication([], False)
+    app.initQgis()
+    window = QMainWindow()
+    canvas = QgsMapCanvas(window)
+    iface = QgisInterface(canvas, MockMessageBar(), window)
+    layer = QgsRasterLayer(raster, "bench")
+    QgsProject.instance().addMapLayer(layer)
+    canvas.setLayers([layer])
+    canvas.setDestinationCrs(layer.crs())
+    canvas.setExtent(layer.extent())
+    plugin = load_plugin_package().classFactory(iface)
+    plugin.initGui()
+    plugin.action.trigger()
+    controller = plugin.controller
+    plugin.dock.layer_combo.setLayer(layer)
+    plugin.dock.checkpoint_widget.setFilePath(checkpoint)
+    wait_until(lambda: controller.model is not None)
+    extent = layer.extent()
+    rng = np.random.default_rng(0)
+    corners = ([extent.xMinimum(), extent.yMinimum()], [extent.xMaximum(), extent.yMaximum()])
+    points = [QgsPointXY(*xy) for xy in rng.uniform(*corners, size=(n + 3, 2))]
+    plugin.dock.point_action.trigger()
+    click(controller.point_tool, canvas, points[0])  # encodes the tile in a QgsTask
+    wait_until(lambda: not controller.tasks and controller.session.preview is not None)
+    times = []
+    for i, point in enumerate(points[1:]):
+        controller.session.clear()
+        start = time.perf_counter()
+        click(controller.point_tool, canvas, point)
+        assert not controller.tasks, "the tile should already be encoded"
+        assert controller.preview_band.numberOfVertices() > 0
+        if i >= 2:
+            times.append((time.perf_counter() - start) * 1000)
+    plugin.unload()
+    return {
+        "ui_click_to_preview_ms_p50": round(float(np.percentile(times, 50)), 1),
+        "ui_click_to_preview_ms_p95": round(float(np.percentile(times, 95)), 1),
+        "ui_click_samples": len(times),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1], sys.argv[2])))
+    sys.stdout.flush()
+    os._exit(0)  # skip QGIS's exit-time teardown, which can crash without a full application

@@ -1,0 +1,411 @@
+"""Behaviour of the dock: QGIS objects in, core requests out, core results back as layers.
+
+Clicks and boxes arrive from the map tools in the canvas CRS and go, untouched, to the core's
+``PromptSession`` (which transforms, validates and measures). The first prompt on a tile starts an
+``EncodeTilesTask``; the prompt waits and is applied when the tile is ready, so the UI never blocks on the
+encoder. Decoding an encoded tile is fast and runs on the UI thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from pyproj import CRS
+from qgis.core import (
+    Qgis,
+    QgsApplication,
+    QgsGeometry,
+    QgsMapLayerType,
+    QgsPointXY,
+    QgsProject,
+    QgsRasterLayer,
+    QgsSettings,
+    QgsWkbTypes,
+)
+from qgis.gui import QgsRubberBand
+from qgis.PyQt import sip
+from qgis.PyQt.QtCore import QCoreApplication, QObject
+from qgis.PyQt.QtGui import QColor
+
+from ..sam_core.embeddings import EmbeddingCache
+from ..sam_core.errors import SamCoreError
+from ..sam_core.prompts import Prompts
+from ..sam_core.raster import RasterSource
+from ..sam_core.segment import Segmenter
+from ..sam_core.session import PromptSession
+from .dock import OUTPUT_GPKG, OUTPUT_LAYER, TerraSAMDock
+from .map_tools import FOREGROUND, BoxPromptTool, PointPromptTool
+from .output_layers import add_record, new_memory_layer, next_id, open_or_create_geopackage, to_qgs_geometry
+from .tasks import EncodeTilesTask, LoadModelTask
+
+SETTINGS = "TerraSAM"
+MESSAGE_SECONDS = 8
+
+
+class SegmentationController(QObject):
+    @staticmethod
+    def tr(text: str) -> str:
+        """Translate ``text`` in the context pylupdate5 files ``self.tr()`` calls under: the class name."""
+        return QCoreApplication.translate("SegmentationController", text)
+
+    def __init__(self, iface, dock: TerraSAMDock) -> None:
+        super().__init__(dock)
+        self.iface, self.dock = iface, dock
+        self.canvas = iface.mapCanvas()
+        self.model = None
+        self.layer: QgsRasterLayer | None = None
+        self.source: RasterSource | None = None
+        self.session: PromptSession | None = None
+        self.output_layer = None
+        self.tasks: list = []  # Python references keep running QgsTasks alive
+        self.ready: set = set()  # (raster path, bands, tile window) already in the cache
+        self.pending: list[tuple[Callable, Callable]] = []  # (tile_of, apply) waiting for an encode
+        self.loading: LoadModelTask | None = None  # the latest model request; older ones are ignored
+        self.closed = False  # after unload(): tasks still finishing must not touch the deleted dock
+        self.cache = EmbeddingCache(_cache_dir(), max_items=8)
+        self.point_tool = PointPromptTool(self.canvas)
+        self.box_tool = BoxPromptTool(self.canvas)
+        self.preview_band = _band(self.canvas, QgsWkbTypes.PolygonGeometry, QColor(0, 160, 255, 230), 60)
+        self.fg_band = _band(self.canvas, QgsWkbTypes.PointGeometry, QColor(0, 200, 0), 0)
+        self.bg_band = _band(self.canvas, QgsWkbTypes.PointGeometry, QColor(230, 0, 0), 0)
+        self._connect()
+        self._restore_settings()
+        self.set_layer(dock.layer_combo.currentLayer())
+
+    # -- wiring -------------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        d = self.dock
+        d.layer_combo.layerChanged.connect(self.set_layer)
+        for combo in d.band_combos:
+            combo.currentIndexChanged.connect(self._bands_changed)
+        d.checkpoint_widget.fileChanged.connect(self.load_model)
+        d.device_combo.currentTextChanged.connect(self._device_changed)
+        d.point_action.triggered.connect(lambda: self.canvas.setMapTool(self.point_tool))
+        d.box_action.triggered.connect(lambda: self.canvas.setMapTool(self.box_tool))
+        d.undo_action.triggered.connect(self.undo)
+        d.clear_action.triggered.connect(self.clear)
+        d.accept_action.triggered.connect(self.accept)
+        d.encode_view_action.triggered.connect(self.encode_view)
+        d.cancel_button.clicked.connect(self.cancel_tasks)
+        self.point_tool.pointClicked.connect(self.add_point)
+        self.box_tool.boxDrawn.connect(self.add_box)
+        self.canvas.destinationCrsChanged.connect(self._canvas_crs_changed)
+        if self.iface is not None and hasattr(self.iface, "currentLayerChanged"):
+            self.iface.currentLayerChanged.connect(self._follow_active_layer)
+
+    def _restore_settings(self) -> None:
+        settings = QgsSettings()
+        device = settings.value(f"{SETTINGS}/device", "auto")
+        self.dock.device_combo.setCurrentText(device if device in ("auto", "cpu", "cuda") else "auto")
+        checkpoint = settings.value(f"{SETTINGS}/checkpoint", "")
+        if checkpoint:
+            self.dock.checkpoint_widget.setFilePath(checkpoint)  # fileChanged → load_model
+
+    def unload(self) -> None:
+        """Remove everything this controller put on the canvas and stop its tasks."""
+        self.closed = True
+        self.cancel_tasks()
+        for tool in (self.point_tool, self.box_tool):
+            if self.canvas.mapTool() is tool:
+                self.canvas.unsetMapTool(tool)
+        self.box_tool.remove_band()
+        for band in (self.preview_band, self.fg_band, self.bg_band):
+            self.canvas.scene().removeItem(band)
+        if self.iface is not None and hasattr(self.iface, "currentLayerChanged"):
+            self.iface.currentLayerChanged.disconnect(self._follow_active_layer)
+        self.canvas.destinationCrsChanged.disconnect(self._canvas_crs_changed)
+        if self.source is not None:
+            self.source.close()
+
+    # -- raster and model ---------------------------------------------------------------------------------
+    def _follow_active_layer(self, layer) -> None:
+        if layer is not None and layer.type() == QgsMapLayerType.RasterLayer:
+            self.dock.layer_combo.setLayer(layer)
+
+    def set_layer(self, layer, bands=None) -> None:
+        self.clear()
+        if self.source is not None:
+            self.source.close()
+        self.layer, self.source, self.session = layer, None, None
+        if layer is None:
+            return
+        path = layer.source()
+        if layer.providerType() != "gdal" or not os.path.isfile(path):
+            self.error(
+                self.tr(
+                    "TerraSAM reads raster files (GeoTIFF and other GDAL files); "
+                    "this layer is not a local file (WMS, XYZ and database layers are not supported)."
+                )
+            )
+            return
+        try:
+            self.source = RasterSource(path, bands=bands)
+        except SamCoreError as exc:
+            self.error(str(exc))
+            return
+        names = [layer.bandName(i) for i in range(1, layer.bandCount() + 1)]
+        self.dock.set_bands(names, self.source.bands)
+        self._new_session()
+
+    def _bands_changed(self) -> None:
+        if self.layer is not None and self.source is not None and self.dock.bands() != self.source.bands:
+            self.set_layer(self.layer, self.dock.bands())
+
+    def _new_session(self) -> None:
+        if self.source is not None and self.model is not None:
+            segmenter = Segmenter(self.source, self.model, self.cache)
+            self.session = PromptSession(segmenter, crs=self._canvas_crs())
+            self.dock.show_status(self.tr("Ready: choose Point or Box and click on the map"))
+
+    def load_model(self, path: str) -> None:
+        QgsSettings().setValue(f"{SETTINGS}/checkpoint", path)
+        self.model, self.session, self.loading = None, None, None
+        if not path:
+            return
+        self.dock.model_label.setText(self.tr("Loading…"))
+        self.loading = LoadModelTask(path, self.dock.device_combo.currentText(), self._model_loaded)
+        self._start(self.loading)
+
+    def _device_changed(self, device: str) -> None:
+        QgsSettings().setValue(f"{SETTINGS}/device", device)
+        if self.dock.checkpoint_widget.filePath():
+            self.load_model(self.dock.checkpoint_widget.filePath())
+
+    def _model_loaded(self, task: LoadModelTask) -> None:
+        self._forget(task)
+        if self.closed or task is not self.loading:
+            return  # unloaded, or replaced by a newer checkpoint or device choice
+        self.loading = None
+        if task.model is None:
+            self.dock.model_label.setText(self.tr("No model loaded"))
+            self.error(task.error or self.tr("Loading the model was cancelled."))
+            return
+        self.model = task.model
+        self.ready.clear()
+        self.dock.model_label.setText(f"{task.model.info.describe()} — {task.model.device}")
+        self._new_session()
+
+    # -- prompts ------------------------------------------------------------------------------------------
+    def add_point(self, point: QgsPointXY, label: int) -> None:
+        if self._check_ready():
+            x, y = point.x(), point.y()
+            self._when_encoded(
+                lambda: self.session.tile_needed(x, y), lambda: self.session.add_point(x, y, label)
+            )
+
+    def add_box(self, rect) -> None:
+        if self._check_ready():
+            box = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
+            session = self.session
+            self._when_encoded(
+                lambda: session.segmenter.tile_for(Prompts(tuple(session.points), box, session.crs)),
+                lambda: session.set_box(*box),
+            )
+
+    def _when_encoded(self, tile_of: Callable, apply: Callable) -> None:
+        """Apply a prompt now if its tile is encoded, else encode it in the background first."""
+        try:
+            tile = tile_of()
+        except SamCoreError as exc:
+            self.error(str(exc))
+            return
+        if self._key(tile) in self.ready:
+            self._apply(apply)
+            return
+        self.pending.append((tile_of, apply))
+        if not any(isinstance(t, EncodeTilesTask) for t in self.tasks):
+            self._encode([tile])
+
+    def _apply(self, apply: Callable) -> None:
+        try:
+            apply()
+        except SamCoreError as exc:
+            self.error(str(exc))
+        self._draw()
+
+    def undo(self) -> None:
+        if self.session is not None:
+            self._apply(self.session.undo)
+
+    def clear(self) -> None:
+        self.pending.clear()
+        if self.session is not None:
+            self.session.clear()
+        self._draw()
+
+    def accept(self) -> None:
+        if not self._check_ready():
+            return
+        if self.session.preview is None or self.session.preview.geometry.is_empty:
+            # checked before the output layer or file is created: a stray Accept leaves no empty layer
+            self.error(self.tr("Nothing to accept: click on an object first."))
+            return
+        try:
+            target = self._output_layer()
+            record = self.session.accept(next_id(target), self.layer.name())
+            add_record(target, record, self.layer.crs())
+        except SamCoreError as exc:
+            self.error(str(exc))
+            return
+        self._draw()
+        self.dock.show_status(
+            self.tr("Object {id} written to {layer}: {area:.1f} m²").format(
+                id=record["id"], layer=target.name(), area=record["area_m2"]
+            )
+        )
+
+    # -- encoding -----------------------------------------------------------------------------------------
+    def encode_view(self) -> None:
+        if not self._check_ready():
+            return
+        extent = self.canvas.extent()
+        try:
+            tiles = self.session.segmenter.grid.tiles_for_extent(
+                extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum(), self._canvas_crs()
+            )
+        except SamCoreError as exc:
+            self.error(str(exc))
+            return
+        todo = [t for t in tiles if self._key(t) not in self.ready]
+        if not todo:
+            self.dock.show_status(self.tr("The view is already encoded"))
+            return
+        self._encode(todo)
+
+    def _encode(self, tiles) -> None:
+        self.dock.show_status(self.tr("Encoding {n} tile(s)…").format(n=len(tiles)))
+        self.dock.show_progress(0)
+        task = EncodeTilesTask(
+            self.source.path, self.source.bands, self.model, self.cache, tiles, self._encoded
+        )
+        task.progressChanged.connect(self.dock.show_progress)
+        self._start(task)
+
+    def _encoded(self, task: EncodeTilesTask) -> None:
+        self._forget(task)
+        if self.closed:
+            return
+        self.dock.show_progress(None)
+        for tile in task.encoded:
+            self.ready.add(self._key(tile, task.raster, task.bands))
+        pending, self.pending = self.pending, []
+        if task.error:
+            self.error(task.error)
+        elif task.isCanceled() or len(task.encoded) < len(task.tiles):
+            self.dock.show_status(self.tr("Encoding cancelled: nothing was changed"))
+        else:
+            self.dock.show_status(self.tr("Encoded: click to segment"))
+            for tile_of, apply in pending:  # through the check again: a prompt may need another tile
+                self._when_encoded(tile_of, apply)
+
+    def cancel_tasks(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def _check_ready(self) -> bool:
+        if self.model is None:
+            self.error(self.tr("Choose a SAM checkpoint first (Model → Checkpoint)."))
+        elif self.source is None:
+            self.error(self.tr("Choose a raster layer first."))
+        return self.session is not None
+
+    def _key(self, tile, raster=None, bands=None) -> tuple:
+        return (str(raster or self.source.path), tuple(bands or self.source.bands), tile.window)
+
+    def _canvas_crs(self) -> CRS | None:
+        crs = self.canvas.mapSettings().destinationCrs()
+        return CRS.from_wkt(crs.toWkt(2)) if crs.isValid() else None  # WKT2_2018
+
+    def _canvas_crs_changed(self) -> None:
+        if self.session is not None:
+            self.clear()
+            self.session.crs = self._canvas_crs()
+
+    def _output_layer(self):
+        mode = self.dock.output_mode.currentIndex()
+        if mode == OUTPUT_LAYER:
+            layer = self.dock.output_layer_combo.currentLayer()
+            if layer is None:
+                raise SamCoreError(self.tr("Choose the polygon layer to write to."))
+            return layer
+        if mode == OUTPUT_GPKG:
+            path = self.dock.output_file_widget.filePath()
+            if not path:
+                raise SamCoreError(self.tr("Choose the GeoPackage file to write to."))
+            return self._in_project(open_or_create_geopackage(path, self.layer.crs()), match_source=True)
+        layer = self.output_layer
+        # a layer the user removed from the project is deleted with it (its Python wrapper stays behind)
+        if layer is None or sip.isdeleted(layer) or QgsProject.instance().mapLayer(layer.id()) is None:
+            self.output_layer = self._in_project(
+                new_memory_layer(self.tr("TerraSAM objects"), self.layer.crs())
+            )
+        return self.output_layer
+
+    @staticmethod
+    def _in_project(layer, match_source: bool = False):
+        project = QgsProject.instance()
+        if match_source:
+            for existing in project.mapLayers().values():
+                if existing.source() == layer.source():
+                    return existing
+        project.addMapLayer(layer)
+        return layer
+
+    def _draw(self) -> None:
+        """Preview polygon (raster CRS) and prompt markers (canvas CRS)."""
+        self.preview_band.reset(QgsWkbTypes.PolygonGeometry)
+        self.fg_band.reset(QgsWkbTypes.PointGeometry)
+        self.bg_band.reset(QgsWkbTypes.PointGeometry)
+        session = self.session
+        if session is None:
+            return
+        if session.preview is not None and not session.preview.geometry.is_empty:
+            self.preview_band.setToGeometry(to_qgs_geometry(session.preview.geometry), self.layer.crs())
+            # no area here: geodesic measures are computed at Accept, which keeps each click fast
+            self.dock.show_status(
+                self.tr("Preview (score {score:.2f}): Accept to keep it").format(score=session.preview.score)
+            )
+        for point in session.points:
+            band = self.fg_band if point.label == FOREGROUND else self.bg_band
+            band.addPoint(QgsPointXY(point.x, point.y))
+        if session.box is not None:
+            xmin, ymin, xmax, ymax = session.box
+            self.preview_band.addGeometry(
+                QgsGeometry.fromWkt(
+                    f"POLYGON(({xmin} {ymin},{xmax} {ymin},{xmax} {ymax},{xmin} {ymax},{xmin} {ymin}))"
+                ),
+                self.canvas.mapSettings().destinationCrs(),
+            )
+
+    def _start(self, task) -> None:
+        self.tasks.append(task)
+        QgsApplication.taskManager().addTask(task)
+
+    def _forget(self, task) -> None:
+        if task in self.tasks:
+            self.tasks.remove(task)
+
+    def error(self, text: str) -> None:
+        self.dock.show_status(text)
+        bar = self.iface.messageBar() if self.iface is not None else None
+        if bar is not None:
+            bar.pushMessage(self.tr("TerraSAM"), text, Qgis.Warning, MESSAGE_SECONDS)
+
+
+def _band(canvas, kind, colour: QColor, fill_alpha: int) -> QgsRubberBand:
+    band = QgsRubberBand(canvas, kind)
+    band.setColor(colour)
+    band.setWidth(2)
+    if kind == QgsWkbTypes.PolygonGeometry:
+        band.setFillColor(QColor(colour.red(), colour.green(), colour.blue(), fill_alpha))
+    else:
+        band.setIconSize(10)
+        band.setIcon(QgsRubberBand.ICON_CIRCLE)
+    return band
+
+
+def _cache_dir() -> str:
+    default = os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "embeddings")
+    return QgsSettings().value(f"{SETTINGS}/cache_dir", default)

@@ -1,0 +1,189 @@
+"""The TerraSAM dock: widgets only. ``SegmentationController`` gives them behaviour."""
+
+from __future__ import annotations
+
+from qgis.core import QgsMapLayerProxyModel
+from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QKeySequence
+from qgis.PyQt.QtWidgets import (
+    QAction,
+    QActionGroup,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+#: Alt+Shift+letter is free in a default QGIS 3.22 (its own shortcuts use Ctrl, Ctrl+Shift, Ctrl+Alt).
+SHORTCUTS = {
+    "point": "Alt+Shift+P",
+    "box": "Alt+Shift+B",
+    "undo": "Alt+Shift+Z",
+    "clear": "Alt+Shift+X",
+    "accept": "Alt+Shift+A",
+}
+OUTPUT_MEMORY, OUTPUT_LAYER, OUTPUT_GPKG = 0, 1, 2
+
+
+class TerraSAMDock(QgsDockWidget):
+    @staticmethod
+    def tr(text: str) -> str:
+        """Translate ``text`` in the context pylupdate5 files ``self.tr()`` calls under: the class name."""
+        return QCoreApplication.translate("TerraSAMDock", text)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(self.tr("TerraSAM"), parent)
+        self.setObjectName("TerraSAMDock")
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.addWidget(self._input_group())
+        layout.addWidget(self._model_group())
+        layout.addWidget(self._tools_group())
+        layout.addWidget(self._output_group())
+        layout.addLayout(self._status_row())
+        layout.addStretch(1)
+        self.setWidget(body)
+
+    # -- sections -----------------------------------------------------------------------------------------
+    def _input_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Raster"))
+        form = QFormLayout(group)
+        self.layer_combo = QgsMapLayerComboBox()
+        self.layer_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.layer_combo.setAllowEmptyLayer(True)
+        form.addRow(self.tr("Layer"), self.layer_combo)
+        bands = QHBoxLayout()
+        self.band_combos = [QComboBox() for _ in range(3)]
+        for name, combo in zip((self.tr("R"), self.tr("G"), self.tr("B")), self.band_combos):
+            bands.addWidget(QLabel(name))
+            bands.addWidget(combo, 1)
+        form.addRow(self.tr("Bands"), bands)
+        return group
+
+    def _model_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Model"))
+        form = QFormLayout(group)
+        self.checkpoint_widget = QgsFileWidget()
+        self.checkpoint_widget.setFilter(self.tr("SAM checkpoints (*.pth *.pt);;All files (*)"))
+        self.checkpoint_widget.setDialogTitle(self.tr("Choose a SAM checkpoint"))
+        form.addRow(self.tr("Checkpoint"), self.checkpoint_widget)
+        self.model_label = QLabel(self.tr("No model loaded"))
+        self.model_label.setWordWrap(True)
+        form.addRow("", self.model_label)
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(["auto", "cpu", "cuda"])
+        form.addRow(self.tr("Device"), self.device_combo)
+        return group
+
+    def _tools_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Prompts"))
+        grid = QGridLayout(group)
+        self.point_action = self._action(
+            self.tr("Point"), "point", self.tr("Left click: object, right click: background")
+        )
+        self.box_action = self._action(self.tr("Box"), "box", self.tr("Drag a rectangle around the object"))
+        for action in (self.point_action, self.box_action):
+            action.setCheckable(True)
+        self.tool_group = QActionGroup(self)
+        self.tool_group.addAction(self.point_action)
+        self.tool_group.addAction(self.box_action)
+        self.undo_action = self._action(self.tr("Undo"), "undo", self.tr("Remove the last prompt"))
+        self.clear_action = self._action(
+            self.tr("Clear"), "clear", self.tr("Remove all prompts of this object")
+        )
+        self.accept_action = self._action(
+            self.tr("Accept"), "accept", self.tr("Write the object to the output layer")
+        )
+        self.encode_view_action = QAction(self.tr("Encode view"), self)
+        self.encode_view_action.setToolTip(
+            self.tr("Encode the tiles in view now, so later clicks are instant")
+        )
+        actions = [
+            self.point_action,
+            self.box_action,
+            self.undo_action,
+            self.clear_action,
+            self.accept_action,
+            self.encode_view_action,
+        ]
+        for index, action in enumerate(actions):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(2)  # Qt.ToolButtonTextOnly
+            grid.addWidget(button, index // 3, index % 3)
+        return group
+
+    def _output_group(self) -> QGroupBox:
+        group = QGroupBox(self.tr("Output"))
+        form = QFormLayout(group)
+        self.output_mode = QComboBox()
+        self.output_mode.addItems(
+            [self.tr("New memory layer"), self.tr("Existing polygon layer"), self.tr("GeoPackage file")]
+        )
+        form.addRow(self.tr("Write to"), self.output_mode)
+        self.output_stack = QStackedWidget()
+        self.output_stack.addWidget(QLabel(self.tr("A new layer is added at the first Accept")))
+        self.output_layer_combo = QgsMapLayerComboBox()
+        self.output_layer_combo.setFilters(QgsMapLayerProxyModel.PolygonLayer)
+        self.output_stack.addWidget(self.output_layer_combo)
+        self.output_file_widget = QgsFileWidget()
+        self.output_file_widget.setStorageMode(QgsFileWidget.SaveFile)
+        self.output_file_widget.setFilter(self.tr("GeoPackage (*.gpkg)"))
+        self.output_stack.addWidget(self.output_file_widget)
+        self.output_mode.currentIndexChanged.connect(self.output_stack.setCurrentIndex)
+        form.addRow("", self.output_stack)
+        return group
+
+    def _status_row(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        self.status_label = QLabel(self.tr("Choose a raster layer and a checkpoint"))
+        self.status_label.setWordWrap(True)
+        column.addWidget(self.status_label)
+        row = QHBoxLayout()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 100)
+        self.progress_bar.setVisible(False)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setVisible(False)
+        row.addWidget(self.progress_bar, 1)
+        row.addWidget(self.cancel_button)
+        column.addLayout(row)
+        return column
+
+    def _action(self, text: str, key: str, tip: str) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(SHORTCUTS[key]))
+        action.setToolTip(f"{tip} ({SHORTCUTS[key]})")
+        return action
+
+    # -- state shown to the user --------------------------------------------------------------------------
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def show_progress(self, percent: float | None) -> None:
+        """A percentage shows the bar and Cancel; None hides them."""
+        busy = percent is not None
+        self.progress_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.progress_bar.setValue(int(percent))
+
+    def set_bands(self, names: list[str], chosen: tuple[int, int, int]) -> None:
+        for combo, band in zip(self.band_combos, chosen):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(names)
+            combo.setCurrentIndex(band - 1)
+            combo.blockSignals(False)
+
+    def bands(self) -> tuple[int, int, int]:
+        return tuple(combo.currentIndex() + 1 for combo in self.band_combos)
