@@ -55,6 +55,7 @@ def bench_prompt(work: Path, vit_b: Path, n: int = 40) -> dict:
             prompts = Prompts(points=(Point(x, y, 1),))
             start = time.perf_counter()
             result = segmenter.segment(prompts)
+            _ = result.measures  # computed lazily: the figure is click → polygons *with areas*
             elapsed = time.perf_counter() - start
             start = time.perf_counter()
             located = locate(prompts, segmenter.grid)

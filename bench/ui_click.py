@@ -48,6 +48,9 @@ def main(raster: str, checkpoint: str, n: int = 30) -> dict:
     app.initQgis()
     window = QMainWindow()
     canvas = QgsMapCanvas(window)
+    canvas.resize(
+        800, 600
+    )  # a typical canvas; the 1024 px tile fills it at about 1.7 raster px per screen px
     iface = QgisInterface(canvas, MockMessageBar(), window)
     layer = QgsRasterLayer(raster, "bench")
     QgsProject.instance().addMapLayer(layer)
@@ -77,8 +80,12 @@ def main(raster: str, checkpoint: str, n: int = 30) -> dict:
         assert controller.preview_band.numberOfVertices() > 0
         if i >= 2:
             times.append((time.perf_counter() - start) * 1000)
+    step = controller._screen_step(controller.session.preview.tile)
+    canvas_size = [canvas.width(), canvas.height()]
     plugin.unload()
     return {
+        "ui_canvas_px": canvas_size,
+        "ui_preview_step": step,  # raster pixels per preview cell (1 = exact); Accept is always exact
         "ui_click_to_preview_ms_p50": round(float(np.percentile(times, 50)), 1),
         "ui_click_to_preview_ms_p95": round(float(np.percentile(times, 95)), 1),
         "ui_click_samples": len(times),

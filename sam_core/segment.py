@@ -7,9 +7,11 @@ embedding cache together, so the first prompt on a tile encodes it and later pro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+from affine import Affine
 from pyproj import CRS
 from shapely.geometry import MultiPolygon
 
@@ -28,12 +30,13 @@ DEFAULT_OVERLAP = 256
 
 @dataclass(frozen=True)
 class SegmentResult:
-    """One object: geometry in the raster's CRS and what an output feature carries.
+    """One object: SAM's mask on its tile, and lazily its exact geometry (raster CRS) and geodesic measures.
 
-    The geodesic measures are computed on first use, once: an interactive preview only needs the polygon.
+    Geometry and measures are computed on first use, once, at full resolution: Accept and the CLI need
+    them; an interactive preview draws ``preview_geometry`` at the canvas's level of detail instead.
     """
 
-    geometry: MultiPolygon
+    mask: np.ndarray = field(repr=False)  # (tile, tile) bool, valid pixels only
     score: float
     prompt_type: str
     n_fg: int
@@ -41,6 +44,13 @@ class SegmentResult:
     tile: Tile
     model: str
     crs: CRS | None
+    post: PostProcess
+    pixel_size: float
+
+    @cached_property
+    def geometry(self) -> MultiPolygon:
+        shape = mask_to_geometry(self.mask, self.tile.transform)
+        return postprocess(shape, self.crs, self.post, pixel_size=self.pixel_size)
 
     @cached_property
     def measures(self) -> Measures:
@@ -53,6 +63,19 @@ class SegmentResult:
     @property
     def perimeter_m(self) -> float:
         return self.measures.perimeter_m
+
+    def preview_geometry(self, step: int) -> MultiPolygon:
+        """The mask drawn with cells of ``step`` × ``step`` pixels (a cell is in if any of its pixels is):
+        about one cell per screen pixel is all a preview can show, and far fewer vertices to draw.
+        ``step`` 1 is the exact geometry."""
+        if step <= 1:
+            return self.geometry
+        size = self.mask.shape[0]
+        cells = -(-size // step)
+        padded = np.zeros((cells * step, cells * step), bool)
+        padded[:size, :size] = self.mask
+        coarse = padded.reshape(cells, step, cells, step).any(axis=(1, 3))
+        return mask_to_geometry(coarse, self.tile.transform @ Affine.scale(step))
 
     def record(self, feature_id: int) -> dict:
         """The output feature: geometry plus the fields every TerraSAM object layer carries."""
@@ -99,16 +122,15 @@ class Segmenter:
         located = locate(prompts, self.grid)
         encoded = self.encoder.encode(located.tile, is_cancelled)
         prediction = predict_mask(self.model, encoded.embedding, located)
-        geometry = mask_to_geometry(prediction.mask & encoded.valid, located.tile.transform)
-        crs = self.source.crs
-        geometry = postprocess(geometry, crs, post, pixel_size=abs(self.source.transform.a))
         return SegmentResult(
-            geometry,
+            prediction.mask & encoded.valid,
             prediction.score,
             prompts.prompt_type,
             prompts.n_foreground,
             prompts.n_background,
             located.tile,
             self.model.info.name,
-            crs,
+            self.source.crs,
+            post,
+            abs(self.source.transform.a),
         )

@@ -68,6 +68,12 @@ class Tile:
     def size(self) -> int:
         return self.window.width
 
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) of the whole tile window in the raster's CRS."""
+        xs, ys = _apply(self.transform, [0, self.size, 0, self.size], [0, 0, self.size, self.size])
+        return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+
     def to_tile_pixels(self, u, v) -> tuple[np.ndarray, np.ndarray]:
         """Raster pixel coordinates → this tile's pixel coordinates."""
         return np.asarray(u, float) - self.window.col_off, np.asarray(v, float) - self.window.row_off

@@ -15,11 +15,14 @@ from pyproj import CRS
 from qgis.core import (
     Qgis,
     QgsApplication,
+    QgsCoordinateTransform,
+    QgsCsException,
     QgsGeometry,
     QgsMapLayerType,
     QgsPointXY,
     QgsProject,
     QgsRasterLayer,
+    QgsRectangle,
     QgsSettings,
     QgsWkbTypes,
 )
@@ -361,8 +364,11 @@ class SegmentationController(QObject):
         session = self.session
         if session is None:
             return
-        if session.preview is not None and not session.preview.geometry.is_empty:
-            self.preview_band.setToGeometry(to_qgs_geometry(session.preview.geometry), self.layer.crs())
+        if session.preview is not None and session.preview.mask.any():
+            step = self._screen_step(session.preview.tile)
+            self.preview_band.setToGeometry(
+                to_qgs_geometry(session.preview.preview_geometry(step)), self.layer.crs()
+            )
             # no area here: geodesic measures are computed at Accept, which keeps each click fast
             self.dock.show_status(
                 self.tr("Preview (score {score:.2f}): Accept to keep it").format(score=session.preview.score)
@@ -378,6 +384,20 @@ class SegmentationController(QObject):
                 ),
                 self.canvas.mapSettings().destinationCrs(),
             )
+
+    def _screen_step(self, tile) -> int:
+        """Raster pixels per screen pixel across ``tile`` (at least 1): the preview's level of detail.
+        Zoomed in to full resolution the preview is exact; Accept always writes the exact geometry."""
+        x0, y0, x1, y1 = tile.bounds
+        to_canvas = QgsCoordinateTransform(
+            self.layer.crs(), self.canvas.mapSettings().destinationCrs(), QgsProject.instance()
+        )
+        try:
+            width = to_canvas.transformBoundingBox(QgsRectangle(x0, y0, x1, y1)).width()
+        except QgsCsException:
+            return 1
+        screen_pixels = width / max(self.canvas.mapUnitsPerPixel(), 1e-12)
+        return max(1, int(tile.size / max(screen_pixels, 1.0)))
 
     def _start(self, task) -> None:
         self.tasks.append(task)
