@@ -608,3 +608,54 @@ def test_gdal_block_cache_is_bounded_so_memory_does_not_grow_with_the_raster(rgb
     rasterio.env.set_gdal_config("GDAL_CACHEMAX", 512 * 2**20)  # GDAL's default would be 5 % of RAM
     with raster_module.RasterSource(rgb_tif):
         assert int(rasterio.env.get_gdal_config("GDAL_CACHEMAX")) == raster_module.GDAL_CACHE_BYTES
+
+
+@pytest.mark.parametrize(
+    ("count", "interp", "expected"),
+    [
+        (1, (), (1, 1, 1)),
+        (2, (), (1, 1, 1)),
+        (3, (), (1, 2, 3)),
+        (4, ("red", "green", "blue", "alpha"), (1, 2, 3)),
+        (3, ("blue", "green", "red"), (3, 2, 1)),
+        (5, ("gray", "blue", "green", "red", "undefined"), (4, 3, 2)),
+        (13, (), (4, 3, 2)),  # Sentinel-2: B4, B3, B2
+    ],
+)
+def test_default_bands(count, interp, expected):
+    from rasterio.enums import ColorInterp
+
+    from sam_core.raster import default_bands
+
+    assert default_bands(count, [ColorInterp[name] for name in interp]) == expected
+
+
+def test_a_13_band_raster_is_read_as_b4_b3_b2(tmp_path):
+    from sam_core.raster import RasterSource
+
+    data = np.stack([np.full((32, 32), band * 10, np.uint16) for band in range(1, 14)])
+    path = tmp_path / "s2.tif"
+    profile = {
+        "driver": "GTiff",
+        "width": 32,
+        "height": 32,
+        "count": 13,
+        "dtype": "uint16",
+        "crs": "EPSG:32632",
+        "transform": Affine(10, 0, 500000, 0, -10, 5000000),
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+    with RasterSource(path) as source:
+        assert source.bands == (4, 3, 2)
+        assert source.stretch.low == (40.0, 30.0, 20.0)
+
+
+@pytest.mark.parametrize(
+    ("bands", "message"), [((1, 2), "1 or 3 bands"), ((1, 2, 9), "band 9 does not exist")]
+)
+def test_bad_band_choices_are_readable_errors(rgb_tif, bands, message):
+    from sam_core.raster import RasterSource
+
+    with pytest.raises(SamCoreError, match=message):
+        RasterSource(rgb_tif, bands=bands)

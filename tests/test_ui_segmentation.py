@@ -91,3 +91,22 @@ def test_canvas_in_web_mercator_prompts_land_on_the_right_pixels(
     res = layer.rasterUnitsPerPixelX(), layer.rasterUnitsPerPixelY()
     assert u == pytest.approx((utm.x() - layer.extent().xMinimum()) / res[0], abs=1e-6)
     assert v == pytest.approx((layer.extent().yMaximum() - utm.y()) / res[1], abs=1e-6)
+
+
+def test_the_dock_follows_the_active_raster_layer_only(opened, qgis_iface, rgb_tif, shade_tif):
+    # pytest-qgis's stand-in iface never emits currentLayerChanged (and declares it with the wrong type), so
+    # the controller's slot for that signal is called the way QGIS calls it.
+    from qgis.core import QgsVectorLayer
+
+    canvas = qgis_iface.mapCanvas()
+    rgb, shade = add_raster(rgb_tif, canvas), add_raster(shade_tif, canvas)
+    vector = QgsVectorLayer("Polygon?crs=EPSG:4326", "polygons", "memory")
+    QgsProject.instance().addMapLayer(vector)
+    controller = opened.controller
+    controller.follow_active_layer(shade)
+    assert opened.dock.layer_combo.currentLayer() is shade and controller.layer is shade
+    controller.follow_active_layer(vector)  # not a raster: the dock keeps its raster
+    assert controller.layer is shade
+    controller.follow_active_layer(rgb)
+    assert controller.layer is rgb and opened.dock.bands() == (1, 2, 3)
+    assert [opened.dock.band_combos[0].itemText(i) for i in range(3)] == [rgb.bandName(i) for i in (1, 2, 3)]

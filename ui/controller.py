@@ -44,6 +44,7 @@ from .tasks import EncodeTilesTask, LoadModelTask
 
 SETTINGS = "TerraSAM"
 MESSAGE_SECONDS = 8
+PREVIEW_LINE_PX = 2  # width of the preview outline on screen
 
 
 class SegmentationController(QObject):
@@ -95,7 +96,7 @@ class SegmentationController(QObject):
         self.box_tool.boxDrawn.connect(self.add_box)
         self.canvas.destinationCrsChanged.connect(self._canvas_crs_changed)
         if self.iface is not None and hasattr(self.iface, "currentLayerChanged"):
-            self.iface.currentLayerChanged.connect(self._follow_active_layer)
+            self.iface.currentLayerChanged.connect(self.follow_active_layer)
 
     def _restore_settings(self) -> None:
         settings = QgsSettings()
@@ -116,13 +117,13 @@ class SegmentationController(QObject):
         for band in (self.preview_band, self.fg_band, self.bg_band):
             self.canvas.scene().removeItem(band)
         if self.iface is not None and hasattr(self.iface, "currentLayerChanged"):
-            self.iface.currentLayerChanged.disconnect(self._follow_active_layer)
+            self.iface.currentLayerChanged.disconnect(self.follow_active_layer)
         self.canvas.destinationCrsChanged.disconnect(self._canvas_crs_changed)
         if self.source is not None:
             self.source.close()
 
     # -- raster and model ---------------------------------------------------------------------------------
-    def _follow_active_layer(self, layer) -> None:
+    def follow_active_layer(self, layer) -> None:
         if layer is not None and layer.type() == QgsMapLayerType.RasterLayer:
             self.dock.layer_combo.setLayer(layer)
 
@@ -386,8 +387,9 @@ class SegmentationController(QObject):
             )
 
     def _screen_step(self, tile) -> int:
-        """Raster pixels per screen pixel across ``tile`` (at least 1): the preview's level of detail.
-        Zoomed in to full resolution the preview is exact; Accept always writes the exact geometry."""
+        """Preview cell size in raster pixels: as many as fit in the band's line width on screen, since finer
+        detail cannot be seen under the outline. Zoomed in to full resolution the preview is exact; Accept
+        always writes the exact geometry."""
         x0, y0, x1, y1 = tile.bounds
         to_canvas = QgsCoordinateTransform(
             self.layer.crs(), self.canvas.mapSettings().destinationCrs(), QgsProject.instance()
@@ -397,7 +399,7 @@ class SegmentationController(QObject):
         except QgsCsException:
             return 1
         screen_pixels = width / max(self.canvas.mapUnitsPerPixel(), 1e-12)
-        return max(1, int(tile.size / max(screen_pixels, 1.0)))
+        return max(1, int(PREVIEW_LINE_PX * tile.size / max(screen_pixels, 1.0)))
 
     def _start(self, task) -> None:
         self.tasks.append(task)
@@ -417,7 +419,7 @@ class SegmentationController(QObject):
 def _band(canvas, kind, colour: QColor, fill_alpha: int) -> QgsRubberBand:
     band = QgsRubberBand(canvas, kind)
     band.setColor(colour)
-    band.setWidth(2)
+    band.setWidth(PREVIEW_LINE_PX)
     if kind == QgsWkbTypes.PolygonGeometry:
         band.setFillColor(QColor(colour.red(), colour.green(), colour.blue(), fill_alpha))
     else:
