@@ -87,7 +87,80 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--min-area-m2", type=float, default=0.0, help="drop parts smaller than this")
     seg.add_argument("--min-hole-m2", type=float, default=0.0, help="fill holes smaller than this")
     seg.add_argument("--simplify-px", type=float, default=0.0, help="simplification tolerance in pixels")
+    every = commands.add_parser("everything", help="segment every object over an extent (automatic mode)")
+    every.add_argument("raster")
+    every.add_argument("--checkpoint", required=True, help="SAM checkpoint (.pth)")
+    every.add_argument("--extent", type=_box, metavar="XMIN,YMIN,XMAX,YMAX", help="default: the whole raster")
+    every.add_argument("--extent-crs", help="CRS of --extent (default: the raster's CRS)")
+    every.add_argument("--out", default="everything.gpkg", help="output .gpkg or .geojson")
+    every.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: RGB / first three)")
+    every.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
+    every.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    every.add_argument("--tile-size", type=int, default=1024)
+    every.add_argument("--overlap", type=int, default=256, help="tile overlap in pixels (default 256)")
+    every.add_argument("--points-per-side", type=int, default=32, help="SAM's prompt grid per tile")
+    every.add_argument("--pred-iou-thresh", type=float, default=0.86)
+    every.add_argument("--stability-thresh", type=float, default=0.92)
+    every.add_argument("--crop-n-layers", type=int, default=0)
+    every.add_argument(
+        "--min-region-px", type=int, default=16, help="islands/holes below this many pixels go"
+    )
+    every.add_argument("--min-area-m2", type=float, default=0.0, help="drop parts smaller than this")
+    every.add_argument("--min-hole-m2", type=float, default=0.0, help="fill holes smaller than this")
+    every.add_argument("--simplify-px", type=float, default=0.0, help="simplification tolerance in pixels")
+    every.add_argument("--largest-part-only", action="store_true")
     return parser
+
+
+def cmd_everything(args) -> int:
+    from .crs import parse_crs
+    from .embeddings import EmbeddingCache
+    from .everything import EverythingOptions, segment_everything
+    from .model import load_model
+    from .output import check_writable, write_polygons
+    from .raster import RasterSource
+
+    check_writable(args.out)
+    if args.points_per_side < 1 or args.tile_size < 16:
+        raise SamCoreError("--points-per-side must be at least 1 and --tile-size at least 16")
+    extent_crs = parse_crs(args.extent_crs) if args.extent_crs else None
+    options = EverythingOptions(
+        points_per_side=args.points_per_side,
+        pred_iou_thresh=args.pred_iou_thresh,
+        stability_score_thresh=args.stability_thresh,
+        crop_n_layers=args.crop_n_layers,
+        min_region_px=args.min_region_px,
+        tile_size=args.tile_size,
+        overlap=args.overlap,
+        min_area_m2=args.min_area_m2,
+        min_hole_m2=args.min_hole_m2,
+        simplify_px=args.simplify_px,
+        largest_part_only=args.largest_part_only,
+    )
+    with RasterSource(args.raster, bands=args.bands) as source:
+        model = load_model(args.checkpoint, args.device)
+
+        def progress(fraction: float) -> None:
+            print(f"progress: {fraction:.0%}", file=sys.stderr, flush=True)
+
+        result = segment_everything(
+            source, model, EmbeddingCache(args.cache_dir), args.extent, extent_crs, options, progress=progress
+        )
+        for record in result.objects:
+            record["model"] = model.info.name
+        write_polygons(args.out, result.objects, source.crs)
+    total = sum(r["area_m2"] for r in result.objects)
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "objects": len(result.objects),
+                "tiles": result.tiles,
+                "area_m2": round(total, 2),
+            }
+        )
+    )
+    return 0
 
 
 def cmd_info(args) -> int:
@@ -163,7 +236,7 @@ class _open_segmenter:
         self.source.close()
 
 
-COMMANDS = {"info": cmd_info, "segment": cmd_segment}
+COMMANDS = {"info": cmd_info, "segment": cmd_segment, "everything": cmd_everything}
 
 VALUE_OPTIONS = ("--point", "--box", "--extent")
 

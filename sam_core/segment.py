@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from affine import Affine
 from pyproj import CRS
 from shapely.geometry import MultiPolygon
 
@@ -49,7 +48,7 @@ class SegmentResult:
 
     @cached_property
     def geometry(self) -> MultiPolygon:
-        shape = mask_to_geometry(self.mask, self.tile.transform)
+        shape = mask_to_geometry(self.mask, self.tile.raster_transform, self._offset)
         return postprocess(shape, self.crs, self.post, pixel_size=self.pixel_size)
 
     @cached_property
@@ -75,7 +74,11 @@ class SegmentResult:
         padded = np.zeros((cells * step, cells * step), bool)
         padded[:size, :size] = self.mask
         coarse = padded.reshape(cells, step, cells, step).any(axis=(1, 3))
-        return mask_to_geometry(coarse, self.tile.transform @ Affine.scale(step))
+        return mask_to_geometry(coarse, self.tile.raster_transform, self._offset, step)
+
+    @property
+    def _offset(self) -> tuple[int, int]:
+        return self.tile.window.col_off, self.tile.window.row_off
 
     def record(self, feature_id: int) -> dict:
         """The output feature: geometry plus the fields every TerraSAM object layer carries."""

@@ -63,6 +63,7 @@ class Tile:
     valid_window: PixelWindow  # the part inside the raster
     transform: Affine  # maps tile pixel coordinates to map coordinates
     crs: CRS | None
+    raster_transform: Affine  # maps raster pixel coordinates to map coordinates
 
     @property
     def size(self) -> int:
@@ -120,7 +121,9 @@ class TileGrid:
             raise IndexError(f"tile ({col}, {row}) is outside a {self.n_cols}×{self.n_rows} grid")
         window = PixelWindow(col * self.stride, row * self.stride, self.tile_size, self.tile_size)
         transform = self.transform @ Affine.translation(window.col_off, window.row_off)
-        return Tile(col, row, window, window.intersection(self.raster_window), transform, self.crs)
+        return Tile(
+            col, row, window, window.intersection(self.raster_window), transform, self.crs, self.transform
+        )
 
     def tiles(self) -> list[Tile]:
         return [self.tile(c, r) for r in range(self.n_rows) for c in range(self.n_cols)]

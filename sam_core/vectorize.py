@@ -27,25 +27,36 @@ class PostProcess:
     simplify_px: float = 0.0
 
 
-def mask_to_geometry(mask: np.ndarray, transform: Affine) -> MultiPolygon:
-    """Pixel-exact (multi)polygon of the True pixels; ``transform`` maps the mask's pixels to the map."""
+def mask_to_geometry(mask: np.ndarray, transform: Affine, offset: tuple[int, int] = (0, 0), step: int = 1):
+    """Pixel-exact (multi)polygon of the True pixels.
+
+    Mask cell (c, r) is raster pixel (offset + step·c, offset + step·r); ``transform`` maps raster pixels to
+    the map. Rings are traced in integer pixel coordinates and mapped once, so a pixel corner gets the same
+    coordinates whichever tile it comes from and polygons from neighbouring tiles union without slivers.
+    """
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return MultiPolygon()
     cols = np.flatnonzero(mask.any(axis=0))
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     crop = np.ascontiguousarray(mask[r0:r1, c0:c1], dtype=np.uint8)
-    crop_transform = transform @ Affine.translation(c0, r0)
+    to_pixels = Affine(step, 0, offset[0] + step * c0, 0, step, offset[1] + step * r0)
     rings, ring_polygon = [], []
-    for index, (geom, _) in enumerate(
-        features.shapes(crop, mask=crop.astype(bool), transform=crop_transform)
-    ):
+    for index, (geom, _) in enumerate(features.shapes(crop, mask=crop.astype(bool), transform=to_pixels)):
         rings.extend(geom["coordinates"])
         ring_polygon.extend([index] * len(geom["coordinates"]))
     # one vectorised construction instead of a Python object per ring (noisy masks have thousands)
     sizes = np.fromiter((len(r) for r in rings), int, len(rings))
-    coords = np.fromiter(chain.from_iterable(chain.from_iterable(rings)), float, 2 * int(sizes.sum()))
-    linear_rings = shapely.linearrings(coords.reshape(-1, 2), indices=np.repeat(np.arange(len(rings)), sizes))
+    pixels = np.fromiter(
+        chain.from_iterable(chain.from_iterable(rings)), float, 2 * int(sizes.sum())
+    ).reshape(-1, 2)
+    xy = np.column_stack(
+        [
+            transform.a * pixels[:, 0] + transform.b * pixels[:, 1] + transform.c,
+            transform.d * pixels[:, 0] + transform.e * pixels[:, 1] + transform.f,
+        ]
+    )
+    linear_rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), sizes))
     return MultiPolygon(list(shapely.polygons(linear_rings, indices=np.asarray(ring_polygon))))
 
 

@@ -1,0 +1,186 @@
+"""Segment everything: automatic masks over an extent, tile by tile, merged across seams.
+
+Each tile goes through segment_anything's own ``SamAutomaticMaskGenerator`` (its point grid, quality
+filters and NMS), fed with our cached, globally stretched tile embedding instead of a second encoder pass.
+Tiles are anchored to the raster's grid, so an area's objects do not depend on where the extent starts.
+One tile is in flight at a time; masks are decoded one by one and kept only as polygons. Nothing is
+returned until every tile is done: a cancel raises ``Cancelled`` and leaves no partial result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from pyproj import CRS
+from rasterio import features
+from segment_anything import SamAutomaticMaskGenerator, SamPredictor
+from segment_anything.utils.amg import rle_to_mask
+from shapely.geometry import MultiPolygon
+
+from .embeddings import EmbeddingCache, TileEncoder
+from .errors import Cancelled, SamCoreError
+from .measures import measure
+from .merge import DEFAULT_BAND_IOU, MergedObject, TileObject, is_cut, merge_tile_objects
+from .model import LoadedModel
+from .raster import RasterSource
+from .tiles import Tile
+from .vectorize import PostProcess, mask_to_geometry, postprocess
+
+
+@dataclass(frozen=True)
+class EverythingOptions:
+    """SAM's automatic-generator parameters plus tiling, merging and post-processing.
+
+    Defaults for remote sensing: SAM's own grid (32 points per side), slightly lower quality thresholds than
+    SAM's (0.88/0.95, tuned on photos) because aerial objects are small and low-contrast, and regions below
+    16 pixels (islands and holes) removed from each mask.
+    """
+
+    points_per_side: int = 32
+    points_per_batch: int = 64
+    pred_iou_thresh: float = 0.86
+    stability_score_thresh: float = 0.92
+    box_nms_thresh: float = 0.7
+    crop_n_layers: int = 0
+    min_region_px: int = 16
+    tile_size: int = 1024
+    overlap: int = 256
+    band_iou: float = DEFAULT_BAND_IOU
+    min_area_m2: float = 0.0
+    min_hole_m2: float = 0.0
+    simplify_px: float = 0.0
+    largest_part_only: bool = False
+
+
+@dataclass(frozen=True)
+class EverythingResult:
+    objects: list[dict]  # output records: geometry, id, score, stability, area_m2, perimeter_m, tiles
+    tiles: int  # tiles processed
+    crs: CRS | None
+
+
+class _EmbeddedPredictor(SamPredictor):
+    """A SamPredictor that takes the tile's cached embedding for the whole tile; crops (crop_n_layers > 0)
+    are encoded by SAM itself."""
+
+    def __init__(self, sam, embedding=None) -> None:
+        super().__init__(sam)
+        self.embedding = embedding
+
+    def set_image(self, image: np.ndarray, image_format: str = "RGB") -> None:
+        size = self.model.image_encoder.img_size
+        if self.embedding is None or image.shape[0] != image.shape[1]:
+            return super().set_image(image, image_format)
+        self.reset_image()
+        self.original_size, self.input_size = image.shape[:2], (size, size)
+        self.features, self.is_image_set = self.embedding, True
+        return None
+
+
+class TileMaskGenerator(SamAutomaticMaskGenerator):
+    """segment_anything's generator on one square tile whose embedding we already have."""
+
+    def __init__(self, model: LoadedModel, options: EverythingOptions) -> None:
+        super().__init__(
+            model.sam,
+            points_per_side=options.points_per_side,
+            points_per_batch=options.points_per_batch,
+            pred_iou_thresh=options.pred_iou_thresh,
+            stability_score_thresh=options.stability_score_thresh,
+            box_nms_thresh=options.box_nms_thresh,
+            crop_n_layers=options.crop_n_layers,
+            output_mode="uncompressed_rle",
+        )
+        self.predictor = _EmbeddedPredictor(model.sam)
+
+    def masks(self, rgb: np.ndarray, embedding):
+        """(mask, predicted IoU, stability) for each mask, decoded one at a time."""
+        self.predictor.embedding = embedding
+        for record in self.generate(rgb):
+            yield rle_to_mask(record["segmentation"]), record["predicted_iou"], record["stability_score"]
+
+
+def segment_everything(
+    source: RasterSource,
+    model: LoadedModel,
+    cache: EmbeddingCache | None = None,
+    extent: tuple[float, float, float, float] | None = None,
+    extent_crs: CRS | None = None,
+    options: EverythingOptions | None = None,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> EverythingResult:
+    options = options or EverythingOptions()
+    grid = source.grid(options.tile_size, options.overlap)
+    tiles = grid.tiles() if extent is None else grid.tiles_for_extent(*extent, extent_crs)
+    if not tiles:
+        raise SamCoreError("the extent does not overlap the raster")
+    encoder, generator = TileEncoder(model, source, cache), TileMaskGenerator(model, options)
+    objects: list[TileObject] = []
+    for index, tile in enumerate(tiles):
+        if is_cancelled and is_cancelled():
+            raise Cancelled()
+        objects.extend(_tile_objects(source, encoder, generator, tile, options, is_cancelled))
+        if progress:
+            progress((index + 1) / len(tiles))
+    merged = merge_tile_objects(objects, grid, options.band_iou)
+    area = None if extent is None else _extent_polygon(grid, extent, extent_crs)
+    records = _records(merged, source, options, area)
+    return EverythingResult(records, len(tiles), source.crs)
+
+
+def _tile_objects(source, encoder, generator, tile: Tile, options, is_cancelled) -> list[TileObject]:
+    encoded = encoder.encode(tile, is_cancelled)
+    rgb = source.read_window(tile.window).rgb
+    raster = source.grid(options.tile_size, options.overlap).raster_window
+    found = []
+    for mask, score, stability in generator.masks(rgb, encoded.embedding):
+        if is_cancelled and is_cancelled():
+            raise Cancelled()
+        mask &= encoded.valid
+        if options.min_region_px > 0:
+            mask = features.sieve(mask.astype(np.uint8), options.min_region_px, connectivity=4).astype(bool)
+        if not mask.any():
+            continue
+        geometry = mask_to_geometry(mask, tile.raster_transform, (tile.window.col_off, tile.window.row_off))
+        found.append(TileObject(geometry, float(score), float(stability), tile, is_cut(mask, tile, raster)))
+    return found
+
+
+def _records(
+    merged: list[MergedObject], source: RasterSource, options: EverythingOptions, area
+) -> list[dict]:
+    post = PostProcess(options.min_area_m2, options.min_hole_m2, options.simplify_px)
+    records = []
+    for obj in merged:
+        if area is not None and not obj.geometry.intersects(area):
+            continue
+        geometry = postprocess(obj.geometry, source.crs, post, pixel_size=abs(source.transform.a))
+        if options.largest_part_only and not geometry.is_empty:
+            geometry = MultiPolygon(
+                [max(shapely.get_parts(geometry), key=lambda p: measure(p, source.crs).area_m2)]
+            )
+        if geometry.is_empty:
+            continue
+        measures = measure(geometry, source.crs)
+        records.append(
+            {
+                "id": len(records) + 1,
+                "geometry": geometry,
+                "score": obj.score,
+                "stability": obj.stability,
+                "area_m2": measures.area_m2,
+                "perimeter_m": measures.perimeter_m,
+                "tiles": ";".join(f"{c},{r}" for c, r in obj.tiles),
+            }
+        )
+    return records
+
+
+def _extent_polygon(grid, extent, extent_crs):
+    u0, v0, u1, v1 = grid.extent_to_pixel_box(*extent, extent_crs)
+    xs, ys = grid.pixel_to_map([u0, u1, u1, u0], [v0, v0, v1, v1])
+    return shapely.Polygon(zip(xs, ys))
