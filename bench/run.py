@@ -208,12 +208,88 @@ def bench_ui(work: Path, vit_b: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _everything_options():
+    from sam_core.everything import EverythingOptions
+
+    # 4 points per side keeps the run short; thresholds 0 keep random-weight masks, so that vectorising and
+    # merging are exercised (with SAM's defaults a random model's masks are all filtered out)
+    return EverythingOptions(points_per_side=4, pred_iou_thresh=0.0, stability_score_thresh=0.0)
+
+
+def bench_everything(work: Path, vit_b: Path) -> dict:
+    """Our whole pipeline on a 3×3-tile raster ÷ segment_anything's generator alone on the same tiles."""
+    import torch
+    from segment_anything import SamAutomaticMaskGenerator
+
+    from sam_core.everything import segment_everything
+
+    options = _everything_options()
+    side = options.tile_size + 2 * (options.tile_size - options.overlap)  # exactly 3×3 tiles
+    raster = write_test_raster(work / "everything.tif", side, side)
+    model = load_model(vit_b, "cpu")
+    with RasterSource(raster) as source:
+        tiles = source.grid(options.tile_size, options.overlap).tiles()
+        images = [source.read_window(t.window).rgb for t in tiles]
+        sam_alone = SamAutomaticMaskGenerator(
+            model.sam,
+            points_per_side=options.points_per_side,
+            pred_iou_thresh=options.pred_iou_thresh,
+            stability_score_thresh=options.stability_score_thresh,
+        )
+        start = time.perf_counter()
+        with torch.inference_mode():
+            sam_masks = sum(len(sam_alone.generate(image)) for image in images)
+        alone = time.perf_counter() - start
+        start = time.perf_counter()
+        result = segment_everything(source, model, EmbeddingCache(None), options=options)
+        ours = time.perf_counter() - start
+    return {
+        "everything_tiles": len(tiles),
+        "everything_sam_alone_s": round(alone, 1),
+        "everything_ours_s": round(ours, 1),
+        "everything_overhead_ratio": round(ours / alone, 3),
+        "everything_sam_masks": sam_masks,
+        "everything_objects_after_merge": len(result.objects),
+    }
+
+
+def bench_everything_memory(work: Path, tiny: Path) -> dict:
+    """Peak RSS of segment everything on a 6000² raster minus a 2000² one (tiny model)."""
+    peaks = {}
+    for side in (2000, 6000):
+        raster = write_test_raster(work / f"every{side}.tif", side, side)
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1])\n"
+            "from sam_core.everything import EverythingOptions, segment_everything\n"
+            "from sam_core.model import load_model\nfrom sam_core.raster import RasterSource\n"
+            "model = load_model(sys.argv[3], 'cpu')\n"
+            "with RasterSource(sys.argv[2]) as source:\n"
+            "    segment_everything(source, model, options=EverythingOptions(points_per_side=2))\n"
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+            "print(int(hwm.split()[1]) / 1024)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(ROOT), str(raster), str(tiny)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        peaks[side] = float(out.stdout.strip().splitlines()[-1])
+    return {
+        "everything_peak_rss_2000_mb": round(peaks[2000], 1),
+        "everything_peak_rss_6000_mb": round(peaks[6000], 1),
+        "everything_peak_rss_growth_mb": round(peaks[6000] - peaks[2000], 1),
+    }
+
+
 GROUPS = {
     "prompt": bench_prompt,
     "ui": bench_ui,
     "vector": bench_vector,
     "encode": bench_encode,
     "memory": bench_memory,
+    "everything": bench_everything,
+    "everything_memory": bench_everything_memory,
 }
 
 
@@ -230,7 +306,7 @@ def main() -> int:
         for name in args.only or list(GROUPS):
             start = time.perf_counter()
             group = GROUPS[name]
-            results.update(group(work, tiny) if name == "memory" else group(work, vit_b))
+            results.update(group(work, tiny) if name.endswith("memory") else group(work, vit_b))
             results[f"{name}_bench_s"] = round(time.perf_counter() - start, 1)
     results["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(results, indent=2))

@@ -57,6 +57,8 @@ def is_cut(mask, tile: Tile, raster: PixelWindow) -> bool:
 
 def merge_tile_objects(objects: list[TileObject], grid: TileGrid, band_iou: float = DEFAULT_BAND_IOU):
     """Apply the module's rule; the result is in a stable order (by tile, then by position)."""
+    if not objects:
+        return []
     parent = list(range(len(objects)))
 
     def find(i: int) -> int:
