@@ -117,12 +117,14 @@ def cmd_everything(args) -> int:
     from .embeddings import EmbeddingCache
     from .everything import EverythingOptions, segment_everything
     from .model import load_model
-    from .output import check_writable, write_polygons
+    from .output import EVERYTHING_FIELDS, check_writable, write_polygons
     from .raster import RasterSource
 
     check_writable(args.out)
-    if args.points_per_side < 1 or args.tile_size < 16:
-        raise SamCoreError("--points-per-side must be at least 1 and --tile-size at least 16")
+    if args.points_per_side < 1 or args.crop_n_layers < 0 or args.min_region_px < 0:
+        raise SamCoreError(
+            "--points-per-side must be at least 1; --crop-n-layers and --min-region-px at least 0"
+        )
     extent_crs = parse_crs(args.extent_crs) if args.extent_crs else None
     options = EverythingOptions(
         points_per_side=args.points_per_side,
@@ -148,7 +150,7 @@ def cmd_everything(args) -> int:
         )
         for record in result.objects:
             record["model"] = model.info.name
-        write_polygons(args.out, result.objects, source.crs)
+        write_polygons(args.out, result.objects, source.crs, EVERYTHING_FIELDS)
     total = sum(r["area_m2"] for r in result.objects)
     print(
         json.dumps(
@@ -172,7 +174,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_segment(args) -> int:
-    from .output import check_writable, write_polygons
+    from .output import PROMPT_FIELDS, check_writable, write_polygons
     from .prompts import Point, Prompts
     from .vectorize import PostProcess
 
@@ -188,7 +190,7 @@ def cmd_segment(args) -> int:
     with _open_segmenter(args) as segmenter:
         result = segmenter.segment(prompts, PostProcess(args.min_area_m2, args.min_hole_m2, args.simplify_px))
         records = [] if result.geometry.is_empty else [result.record(1)]
-        write_polygons(args.out, records, segmenter.source.crs)
+        write_polygons(args.out, records, segmenter.source.crs, PROMPT_FIELDS)
         if args.preview:
             from .preview import render_preview
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+import torch
 from pyproj import CRS
 from rasterio import features
 from segment_anything import SamAutomaticMaskGenerator, SamPredictor
-from segment_anything.utils.amg import rle_to_mask
+from segment_anything.utils.amg import MaskData, generate_crop_boxes, rle_to_mask
 from shapely.geometry import MultiPolygon
+from torchvision.ops.boxes import batched_nms, box_area
 
 from .embeddings import EmbeddingCache, TileEncoder
 from .errors import Cancelled, SamCoreError
@@ -66,14 +68,14 @@ class _EmbeddedPredictor(SamPredictor):
     """A SamPredictor that takes the tile's cached embedding for the whole tile; crops (crop_n_layers > 0)
     are encoded by SAM itself."""
 
-    def __init__(self, sam, embedding=None) -> None:
+    def __init__(self, sam) -> None:
         super().__init__(sam)
-        self.embedding = embedding
+        self.embedding, self.tile_shape = None, None
 
     def set_image(self, image: np.ndarray, image_format: str = "RGB") -> None:
-        size = self.model.image_encoder.img_size
-        if self.embedding is None or image.shape[0] != image.shape[1]:
+        if self.embedding is None or image.shape[:2] != self.tile_shape:
             return super().set_image(image, image_format)
+        size = self.model.image_encoder.img_size
         self.reset_image()
         self.original_size, self.input_size = image.shape[:2], (size, size)
         self.features, self.is_image_set = self.embedding, True
@@ -98,9 +100,27 @@ class TileMaskGenerator(SamAutomaticMaskGenerator):
 
     def masks(self, rgb: np.ndarray, embedding):
         """(mask, predicted IoU, stability) for each mask, decoded one at a time."""
-        self.predictor.embedding = embedding
+        self.predictor.embedding, self.predictor.tile_shape = embedding, rgb.shape[:2]
         for record in self.generate(rgb):
             yield rle_to_mask(record["segmentation"]), record["predicted_iou"], record["stability_score"]
+
+    def _generate_masks(self, image: np.ndarray) -> MaskData:
+        """segment_anything's own method, plus the guard its cross-crop NMS lacks: with crops on, an image
+        where no crop kept a mask made it index an empty tensor (facebookresearch/segment-anything#614)."""
+        crop_boxes, layer_idxs = generate_crop_boxes(
+            image.shape[:2], self.crop_n_layers, self.crop_overlap_ratio
+        )
+        data = MaskData()
+        for crop_box, layer_idx in zip(crop_boxes, layer_idxs):
+            data.cat(self._process_crop(image, crop_box, layer_idx, image.shape[:2]))
+        if len(crop_boxes) > 1 and len(dict(data.items()).get("rles", [])) > 0:
+            scores = (1 / box_area(data["crop_boxes"])).to(data["boxes"].device)
+            categories = torch.zeros(len(data["boxes"]))
+            data.filter(
+                batched_nms(data["boxes"].float(), scores, categories, iou_threshold=self.crop_nms_thresh)
+            )
+        data.to_numpy()
+        return data
 
 
 def segment_everything(

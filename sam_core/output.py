@@ -38,16 +38,44 @@ def check_writable(path: str | os.PathLike) -> None:
         raise SamCoreError(f"output folder is not writable: {folder}")
 
 
+#: Object layers' fields, in order, with their types: the structure never depends on the result.
+PROMPT_FIELDS = {
+    "id": int,
+    "prompt_type": str,
+    "n_fg": int,
+    "n_bg": int,
+    "score": float,
+    "area_m2": float,
+    "perimeter_m": float,
+    "model": str,
+}
+EVERYTHING_FIELDS = {
+    "id": int,
+    "score": float,
+    "stability": float,
+    "area_m2": float,
+    "perimeter_m": float,
+    "tiles": str,
+    "model": str,
+}
+_NUMPY_TYPES = {int: np.int64, float: np.float64, str: object}
+
+
 def write_polygons(
-    path: str | os.PathLike, records: list[dict], crs: CRS | None, layer: str = "objects"
+    path: str | os.PathLike,
+    records: list[dict],
+    crs: CRS | None,
+    fields: dict[str, type],
+    layer: str = "objects",
 ) -> Path:
-    """Write ``records`` (each a dict with ``geometry`` plus attribute values) as a MultiPolygon layer."""
+    """Write ``records`` (each a dict with ``geometry`` plus the ``fields``) as a MultiPolygon layer."""
     path = Path(path)
     driver = driver_for(path)
     check_writable(path)
-    fields = [k for k in (records[0] if records else {"id": 0}) if k != "geometry"]
     geometries = [shapely.MultiPolygon(shapely.get_parts(r["geometry"])) for r in records]
-    field_data = [np.asarray([r[f] for r in records], dtype=_dtype(records, f)) for f in fields]
+    field_data = [
+        np.asarray([r[name] for r in records], dtype=_NUMPY_TYPES[kind]) for name, kind in fields.items()
+    ]
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
     os.close(fd)
     os.unlink(tmp)  # GDAL creates the file itself
@@ -56,7 +84,7 @@ def write_polygons(
             tmp,
             geometry=np.asarray(shapely.to_wkb(geometries), dtype=object),
             field_data=field_data,
-            fields=fields,
+            fields=list(fields),
             layer=layer if driver == "GPKG" else path.stem,
             driver=driver,
             geometry_type="MultiPolygon",
@@ -68,14 +96,3 @@ def write_polygons(
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
-
-
-def _dtype(records: list[dict], field: str):
-    values = [r[field] for r in records]
-    if values and all(isinstance(v, (bool, np.bool_)) for v in values):
-        return np.int32
-    if values and all(isinstance(v, (int, np.integer)) for v in values):
-        return np.int64
-    if values and all(isinstance(v, (int, float, np.integer, np.floating)) for v in values):
-        return np.float64
-    return object

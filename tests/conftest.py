@@ -61,3 +61,12 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 def terrasam():
     """The plugin package, imported as QGIS imports it."""
     return load_plugin_package()
+
+
+@pytest.fixture
+def opened(terrasam, qgis_iface, qgis_new_project, monkeypatch, tmp_path):
+    """The plugin with its dock open (no model yet); torn down with unload()."""
+    from ui_helpers import open_dock
+
+    with open_dock(terrasam, qgis_iface, monkeypatch, tmp_path) as plugin:
+        yield plugin

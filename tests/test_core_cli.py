@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pyogrio
 import pytest
 import rasterio
+from cli_helpers import assert_user_error, run_cli
 from pyproj import CRS, Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = {"id", "prompt_type", "score", "area_m2", "perimeter_m", "model", "n_fg", "n_bg"}
-
-
-def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sam_core", *map(str, args)],
-        cwd=cwd,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def segment_cli(raster, checkpoint, *args) -> subprocess.CompletedProcess:
@@ -34,15 +23,6 @@ def segment_cli(raster, checkpoint, *args) -> subprocess.CompletedProcess:
 def centre(raster: Path) -> tuple[float, float]:
     with rasterio.open(raster) as ds:
         return (ds.bounds.left + ds.bounds.right) / 2, (ds.bounds.bottom + ds.bounds.top) / 2
-
-
-def assert_user_error(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 def test_info_describes_the_raster(rgb_tif):

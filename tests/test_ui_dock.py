@@ -47,13 +47,6 @@ OUTPUT_MEMORY, OUTPUT_LAYER, OUTPUT_GPKG = 0, 1, 2  # the dock's "Write to" choi
 
 
 @pytest.fixture
-def opened(terrasam, qgis_iface, qgis_new_project, monkeypatch, tmp_path):
-    """The plugin with its dock open (no model yet); torn down with unload()."""
-    with open_dock(terrasam, qgis_iface, monkeypatch, tmp_path) as plugin:
-        yield plugin
-
-
-@pytest.fixture
 def ready(opened, qgis_iface, rgb_tif, tiny_checkpoint):
     """The dock over RGB.byte.tif (canvas in the raster's CRS) with the tiny model loaded."""
     layer = add_raster(rgb_tif, qgis_iface.mapCanvas())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from qgis.core import QgsCoordinateTransform, QgsDistanceArea, QgsPointXY, QgsProject
 from qgis.PyQt.QtCore import Qt
-from ui_helpers import add_raster, load_model, open_dock, raster_centre, release, wait_for_tasks
+from ui_helpers import add_raster, load_model, raster_centre, release, wait_for_tasks
 
 FIELDS = [
     "id",
@@ -18,14 +18,9 @@ FIELDS = [
     "model",
     "raster",
     "created",
+    "stability",  # segment everything's; empty for a prompted object
+    "tiles",  # segment everything's; empty for a prompted object
 ]
-
-
-@pytest.fixture
-def opened(terrasam, qgis_iface, qgis_new_project, monkeypatch, tmp_path):
-    """The plugin with its dock open; torn down with unload()."""
-    with open_dock(terrasam, qgis_iface, monkeypatch, tmp_path) as plugin:
-        yield plugin
 
 
 def test_click_encode_accept_writes_a_measured_feature(opened, qgis_iface, rgb_tif, tiny_checkpoint):

@@ -47,7 +47,7 @@ def find_checkpoint(given: str | None, out: Path, random_weights: bool) -> Path:
 def run(raster: Path, checkpoint: Path, out: Path) -> dict:
     from sam_core.embeddings import EmbeddingCache
     from sam_core.model import load_model
-    from sam_core.output import write_polygons
+    from sam_core.output import PROMPT_FIELDS, write_polygons
     from sam_core.preview import render_preview
     from sam_core.prompts import Point, Prompts
     from sam_core.raster import RasterSource
@@ -65,7 +65,7 @@ def run(raster: Path, checkpoint: Path, out: Path) -> dict:
             segmenter.segment(Prompts(box=(cx - dx, cy - dy, cx + dx, cy + dy))),
         ]
         records = [r.record(i) for i, r in enumerate(results, 1) if not r.geometry.is_empty]
-        gpkg = write_polygons(out / "demo.gpkg", records, source.crs)
+        gpkg = write_polygons(out / "demo.gpkg", records, source.crs, PROMPT_FIELDS)
         png = render_preview(source, [r["geometry"] for r in records], out / "demo.png")
     return {
         "raster": str(raster),

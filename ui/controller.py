@@ -3,13 +3,17 @@
 Clicks and boxes arrive from the map tools in the canvas CRS and go, untouched, to the core's
 ``PromptSession`` (which transforms, validates and measures). The first prompt on a tile starts an
 ``EncodeTilesTask``; the prompt waits and is applied when the tile is ready, so the UI never blocks on the
-encoder. Decoding an encoded tile is fast and runs on the UI thread.
+encoder. Decoding an encoded tile is fast and runs on the UI thread. "Segment everything in view" runs the
+core's automatic mode over the canvas extent in an ``EverythingTask`` and writes all its objects at once,
+or nothing if it is cancelled.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from pyproj import CRS
 from qgis.core import (
@@ -33,14 +37,22 @@ from qgis.PyQt.QtGui import QColor
 
 from ..sam_core.embeddings import EmbeddingCache
 from ..sam_core.errors import SamCoreError
+from ..sam_core.everything import EverythingOptions
 from ..sam_core.prompts import Prompts
 from ..sam_core.raster import RasterSource
 from ..sam_core.segment import Segmenter
 from ..sam_core.session import PromptSession
 from .dock import OUTPUT_GPKG, OUTPUT_LAYER, TerraSAMDock
 from .map_tools import FOREGROUND, BoxPromptTool, PointPromptTool
-from .output_layers import add_record, new_memory_layer, next_id, open_or_create_geopackage, to_qgs_geometry
-from .tasks import EncodeTilesTask, LoadModelTask
+from .output_layers import (
+    add_record,
+    add_records,
+    new_memory_layer,
+    next_id,
+    open_or_create_geopackage,
+    to_qgs_geometry,
+)
+from .tasks import EncodeTilesTask, EverythingTask, LoadModelTask
 
 SETTINGS = "TerraSAM"
 MESSAGE_SECONDS = 8
@@ -68,6 +80,8 @@ class SegmentationController(QObject):
         self.loading: LoadModelTask | None = None  # the latest model request; older ones are ignored
         self.closed = False  # after unload(): tasks still finishing must not touch the deleted dock
         self.cache = EmbeddingCache(_cache_dir(), max_items=8)
+        #: segment everything's options; the dock's "points per side" replaces ``points_per_side``
+        self.everything_options = EverythingOptions()
         self.point_tool = PointPromptTool(self.canvas)
         self.box_tool = BoxPromptTool(self.canvas)
         self.preview_band = _band(self.canvas, QgsWkbTypes.PolygonGeometry, QColor(0, 160, 255, 230), 60)
@@ -91,6 +105,7 @@ class SegmentationController(QObject):
         d.clear_action.triggered.connect(self.clear)
         d.accept_action.triggered.connect(self.accept)
         d.encode_view_action.triggered.connect(self.encode_view)
+        d.everything_action.triggered.connect(self.segment_everything)
         d.cancel_button.clicked.connect(self.cancel_tasks)
         self.point_tool.pointClicked.connect(self.add_point)
         self.box_tool.boxDrawn.connect(self.add_box)
@@ -290,7 +305,7 @@ class SegmentationController(QObject):
         self._forget(task)
         if self.closed:
             return
-        self.dock.show_progress(None)
+        self._hide_progress()
         for tile in task.encoded:
             self.ready.add(self._key(tile, task.raster, task.bands))
         pending, self.pending = self.pending, []
@@ -303,11 +318,87 @@ class SegmentationController(QObject):
             for tile_of, apply in pending:  # through the check again: a prompt may need another tile
                 self._when_encoded(tile_of, apply)
 
+    # -- segment everything -------------------------------------------------------------------------------
+    def segment_everything(self) -> None:
+        """Segment every object in the canvas extent in the background; ``_everything_done`` writes them."""
+        if any(isinstance(t, EverythingTask) for t in self.tasks):
+            self.error(self.tr("Segment everything is already running: wait for it or cancel it."))
+            return
+        if not self._check_ready():
+            return
+        extent = self.canvas.extent()
+        options = replace(self.everything_options, points_per_side=self.dock.points_per_side.value())
+        task = EverythingTask(
+            self.source.path,
+            self.source.bands,
+            self.model,
+            self.cache,
+            (extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
+            self._canvas_crs(),
+            options,
+            self._everything_done,
+            layer_name=self.layer.name(),
+            layer_crs=self.layer.crs(),
+        )
+        self.dock.show_status(self.tr("Segmenting everything in view…"))
+        self.dock.show_progress(0)
+        self.dock.everything_action.setEnabled(False)
+        task.progressChanged.connect(self.dock.show_progress)
+        self._start(task)
+
+    def _everything_done(self, task: EverythingTask) -> None:
+        self._forget(task)
+        if self.closed:
+            return
+        self._hide_progress()
+        self.dock.everything_action.setEnabled(True)
+        if task.error:
+            self.error(task.error)
+            return
+        if task.isCanceled():  # even if the result came in just before the cancel: the user said no
+            self.dock.show_status(self.tr("Segment everything cancelled: nothing was written"))
+            return
+        if task.result is None:  # an unexpected exception in the worker (traceback in the Python log)
+            self.error(self.tr("Segment everything failed: nothing was written."))
+            return
+        objects = task.result.objects
+        if not objects:
+            self.dock.show_status(self.tr("No objects found in view: nothing was written"))
+            return
+        try:
+            target = self._output_layer(task.layer_crs)
+            first = next_id(target)
+            created = datetime.now(UTC).isoformat(timespec="seconds")
+            extra = {
+                "prompt_type": "everything",
+                "n_fg": 0,
+                "n_bg": 0,
+                "model": task.model.info.name,
+                "raster": task.layer_name,
+                "created": created,
+            }
+            records = [{**record, **extra, "id": first + i} for i, record in enumerate(objects)]
+            add_records(target, records, task.layer_crs)
+        except SamCoreError as exc:
+            self.error(str(exc))
+            return
+        written = (
+            self.tr("1 object written to {layer}")
+            if len(records) == 1
+            else self.tr("{n} objects written to {layer}")
+        )
+        self.dock.show_status(written.format(n=len(records), layer=target.name()))
+
     def cancel_tasks(self) -> None:
         for task in list(self.tasks):
             task.cancel()
 
     # -- helpers ------------------------------------------------------------------------------------------
+    def _hide_progress(self) -> None:
+        """Hide the progress bar and Cancel unless another encode or segment-everything task still runs."""
+        if not any(isinstance(t, (EncodeTilesTask, EverythingTask)) for t in self.tasks):
+            self.dock.show_progress(None)
+
     def _check_ready(self) -> bool:
         if self.model is None:
             self.error(self.tr("Choose a SAM checkpoint first (Model → Checkpoint)."))
@@ -327,7 +418,10 @@ class SegmentationController(QObject):
             self.clear()
             self.session.crs = self._canvas_crs()
 
-    def _output_layer(self):
+    def _output_layer(self, crs=None):
+        """The layer to write to (created or added to the project if needed); a new layer or GeoPackage gets
+        ``crs``, by default the raster layer's."""
+        crs = crs if crs is not None else self.layer.crs()
         mode = self.dock.output_mode.currentIndex()
         if mode == OUTPUT_LAYER:
             layer = self.dock.output_layer_combo.currentLayer()
@@ -338,13 +432,11 @@ class SegmentationController(QObject):
             path = self.dock.output_file_widget.filePath()
             if not path:
                 raise SamCoreError(self.tr("Choose the GeoPackage file to write to."))
-            return self._in_project(open_or_create_geopackage(path, self.layer.crs()), match_source=True)
+            return self._in_project(open_or_create_geopackage(path, crs), match_source=True)
         layer = self.output_layer
         # a layer the user removed from the project is deleted with it (its Python wrapper stays behind)
         if layer is None or sip.isdeleted(layer) or QgsProject.instance().mapLayer(layer.id()) is None:
-            self.output_layer = self._in_project(
-                new_memory_layer(self.tr("TerraSAM objects"), self.layer.crs())
-            )
+            self.output_layer = self._in_project(new_memory_layer(self.tr("TerraSAM objects"), crs))
         return self.output_layer
 
     @staticmethod

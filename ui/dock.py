@@ -17,6 +17,8 @@ from qgis.PyQt.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
+    QSpinBox,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -32,6 +34,8 @@ SHORTCUTS = {
     "accept": "Alt+Shift+A",
 }
 OUTPUT_MEMORY, OUTPUT_LAYER, OUTPUT_GPKG = 0, 1, 2
+#: Segment everything's prompt grid: SAM's default, and the range the dock offers.
+POINTS_PER_SIDE, MAX_POINTS_PER_SIDE = 32, 64
 
 
 class TerraSAMDock(QgsDockWidget):
@@ -49,7 +53,7 @@ class TerraSAMDock(QgsDockWidget):
         layout.addWidget(self._model_group())
         layout.addWidget(self._tools_group())
         layout.addWidget(self._output_group())
-        layout.addLayout(self._status_row())
+        self._status_rows(layout)
         layout.addStretch(1)
         self.setWidget(body)
 
@@ -116,11 +120,36 @@ class TerraSAMDock(QgsDockWidget):
             self.encode_view_action,
         ]
         for index, action in enumerate(actions):
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setToolButtonStyle(2)  # Qt.ToolButtonTextOnly
-            grid.addWidget(button, index // 3, index % 3)
+            grid.addWidget(self._button(action), index // 3, index % 3)
+        self.everything_action = QAction(self.tr("Segment everything in view"), self)
+        self.everything_action.setToolTip(
+            self.tr(
+                "Find every object in the current view automatically and write them all to the output layer"
+            )
+        )
+        row = (len(actions) + 2) // 3
+        everything_button = self._button(self.everything_action)
+        everything_button.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        grid.addWidget(everything_button, row, 0, 1, 2)
+        self.points_per_side = QSpinBox()
+        self.points_per_side.setRange(1, MAX_POINTS_PER_SIDE)
+        self.points_per_side.setValue(POINTS_PER_SIDE)
+        self.points_per_side.setSuffix(self.tr(" pts/side"))
+        self.points_per_side.setToolTip(
+            self.tr(
+                "Segment everything: prompt points along each side of a tile. More points find smaller "
+                "objects; the time grows with the square."
+            )
+        )
+        grid.addWidget(self.points_per_side, row, 2)
         return group
+
+    @staticmethod
+    def _button(action: QAction) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(2)  # Qt.ToolButtonTextOnly
+        return button
 
     def _output_group(self) -> QGroupBox:
         group = QGroupBox(self.tr("Output"))
@@ -143,11 +172,13 @@ class TerraSAMDock(QgsDockWidget):
         form.addRow("", self.output_stack)
         return group
 
-    def _status_row(self) -> QVBoxLayout:
-        column = QVBoxLayout()
+    def _status_rows(self, layout: QVBoxLayout) -> None:
+        """The status line, then the progress bar and Cancel, straight in the dock's layout: nested in a
+        column of their own, the hidden progress row shrank the column's maximum width, and the wrapped
+        status line reserved its height for that width (five lines), squeezing the groups above."""
         self.status_label = QLabel(self.tr("Choose a raster layer and a checkpoint"))
         self.status_label.setWordWrap(True)
-        column.addWidget(self.status_label)
+        layout.addWidget(self.status_label)
         row = QHBoxLayout()
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 100)
@@ -156,8 +187,7 @@ class TerraSAMDock(QgsDockWidget):
         self.cancel_button.setVisible(False)
         row.addWidget(self.progress_bar, 1)
         row.addWidget(self.cancel_button)
-        column.addLayout(row)
-        return column
+        layout.addLayout(row)
 
     def _action(self, text: str, key: str, tip: str) -> QAction:
         action = QAction(text, self)

@@ -1,7 +1,8 @@
 """Where accepted objects go: a new memory layer, an existing polygon layer, or a GeoPackage file.
 
-Each target takes the core's output record (geometry in the raster's CRS plus the TerraSAM fields) and adds
-one feature. Measures are never recomputed here: ``area_m2`` and ``perimeter_m`` come from ``sam_core``.
+Each target takes the core's output records (geometry in the raster's CRS plus the TerraSAM fields) and adds
+them as features, all in one call. Measures are never recomputed here: ``area_m2`` and ``perimeter_m`` come
+from ``sam_core``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ FIELD_TYPES = {
     "model": QVariant.String,
     "raster": QVariant.String,
     "created": QVariant.String,
+    "stability": QVariant.Double,  # segment everything: SAM's stability score
+    "tiles": QVariant.String,  # segment everything: the tiles ("col,row;…") the object was found in
 }
 
 
@@ -54,24 +57,42 @@ def to_qgs_geometry(geometry) -> QgsGeometry:
 
 
 def add_record(layer: QgsVectorLayer, record: dict, source_crs: QgsCoordinateReferenceSystem) -> int:
-    """Append one record to ``layer`` (reprojected if needed); fields the layer lacks are skipped."""
-    geometry = to_qgs_geometry(record["geometry"])
-    if layer.crs() != source_crs:
-        geometry.transform(QgsCoordinateTransform(source_crs, layer.crs(), QgsProject.instance()))
-    feature = QgsFeature(layer.fields())
-    feature.setGeometry(geometry)
-    for name, value in record.items():
-        index = layer.fields().indexOf(name)
-        if name != "geometry" and index >= 0:
-            feature.setAttribute(index, value)
+    """Append one record to ``layer`` (see ``add_records``)."""
+    return add_records(layer, [record], source_crs)
+
+
+def add_records(layer: QgsVectorLayer, records: list[dict], source_crs: QgsCoordinateReferenceSystem) -> int:
+    """Append ``records`` to ``layer`` in one call (reprojected if needed); fields the layer lacks are skipped.
+    Returns the layer's feature count afterwards."""
+    fields = layer.fields()
+    transform = (
+        QgsCoordinateTransform(source_crs, layer.crs(), QgsProject.instance())
+        if layer.crs() != source_crs
+        else None
+    )
+    features = []
+    for record in records:
+        geometry = to_qgs_geometry(record["geometry"])
+        if transform is not None:
+            geometry.transform(transform)
+        feature = QgsFeature(fields)
+        feature.setGeometry(geometry)
+        for name, value in record.items():
+            index = fields.indexOf(name)
+            if name != "geometry" and index >= 0:
+                feature.setAttribute(index, value)
+        features.append(feature)
+    if not features:
+        return layer.featureCount()
     if layer.isEditable():
-        ok = layer.addFeature(feature)
+        ok = layer.addFeatures(features)
     else:
-        ok, _ = layer.dataProvider().addFeatures([feature])
+        ok, _ = layer.dataProvider().addFeatures(features)
         layer.updateExtents()
         layer.triggerRepaint()
     if not ok:
-        raise SamCoreError(f"the layer {layer.name()!r} refused the new feature")
+        noun = "feature" if len(features) == 1 else f"{len(features)} features"
+        raise SamCoreError(f"the layer {layer.name()!r} refused the new {noun}")
     return layer.featureCount()
 
 
