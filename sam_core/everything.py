@@ -25,11 +25,11 @@ from torchvision.ops.boxes import batched_nms, box_area
 from .embeddings import EmbeddingCache, TileEncoder
 from .errors import Cancelled, SamCoreError
 from .measures import measure
-from .merge import DEFAULT_BAND_IOU, MergedObject, TileObject, is_cut, merge_tile_objects
+from .merge import DEFAULT_BAND_IOU, MergedObject, TileObject, merge_tile_objects
 from .model import LoadedModel
 from .raster import RasterSource
 from .tiles import Tile
-from .vectorize import PostProcess, mask_to_geometry, postprocess
+from .vectorize import PostProcess, postprocess
 
 
 @dataclass(frozen=True)
@@ -165,8 +165,7 @@ def _tile_objects(source, encoder, generator, tile: Tile, options, is_cancelled)
             mask = features.sieve(mask.astype(np.uint8), options.min_region_px, connectivity=4).astype(bool)
         if not mask.any():
             continue
-        geometry = mask_to_geometry(mask, tile.raster_transform, (tile.window.col_off, tile.window.row_off))
-        found.append(TileObject(geometry, float(score), float(stability), tile, is_cut(mask, tile, raster)))
+        found.append(TileObject.from_mask(mask, tile, float(score), float(stability), raster))
     return found
 
 

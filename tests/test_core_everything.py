@@ -31,7 +31,7 @@ from bench.rasters import write_test_raster
 from sam_core.errors import Cancelled
 from sam_core.everything import EverythingOptions, segment_everything
 from sam_core.measures import measure
-from sam_core.merge import TileObject, is_cut, merge_tile_objects
+from sam_core.merge import TileObject, merge_tile_objects
 from sam_core.model import load_model
 from sam_core.raster import RasterSource
 from sam_core.tiles import TileGrid
@@ -78,8 +78,7 @@ def tile_mask(truth: np.ndarray, tile) -> np.ndarray:
 
 def tile_object(grid: TileGrid, tile, mask: np.ndarray, score: float, stability: float = 0.95) -> TileObject:
     """A TileObject built as ``everything._tile_objects`` builds it."""
-    geometry = mask_to_geometry(mask, tile.raster_transform, (tile.window.col_off, tile.window.row_off))
-    return TileObject(geometry, score, stability, tile, is_cut(mask, tile, grid.raster_window))
+    return TileObject.from_mask(mask, tile, score, stability, grid.raster_window)
 
 
 def observe(grid: TileGrid, truth: np.ndarray, base_score: float = 0.5) -> list[TileObject]:
