@@ -117,6 +117,19 @@ def bench_encode(work: Path, vit_b: Path, repeats: int = 2) -> dict:
     }
 
 
+def _peak_rss_mb(code: str, *args) -> float:
+    """Run ``code`` in a fresh Python (sys.argv[1] is the repository) and return its peak RSS in MB.
+
+    VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec."""
+    code = f"import sys; sys.path.insert(0, sys.argv[1])\n{code}"
+    code += "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+    code += "print(int(hwm.split()[1]) / 1024)\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), *map(str, args)], check=True, capture_output=True, text=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def _second_embedding_in_new_process(raster: Path, checkpoint: Path, cache_dir: Path) -> float:
     code = (
         "import sys, time; sys.path.insert(0, sys.argv[1])\n"
@@ -151,7 +164,6 @@ def bench_memory(work: Path, tiny: Path) -> dict:
 
 def _peak_rss_encoding_all_tiles(raster: Path, checkpoint: Path) -> float:
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1])\n"
         "from sam_core.embeddings import EmbeddingCache, TileEncoder\n"
         "from sam_core.model import load_model\nfrom sam_core.raster import RasterSource\n"
         "model = load_model(sys.argv[3], 'cpu'); source = RasterSource(sys.argv[2])\n"
@@ -159,17 +171,8 @@ def _peak_rss_encoding_all_tiles(raster: Path, checkpoint: Path) -> float:
         "tiles = source.grid().tiles()\n"
         "for tile in tiles: encoder.encode(tile)\n"
         "assert encoder.encoder_calls == len(tiles)\n"
-        # VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec
-        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
-        "print(int(hwm.split()[1]) / 1024)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT), str(raster), str(checkpoint)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return float(out.stdout.strip().splitlines()[-1])
+    return _peak_rss_mb(code, raster, checkpoint)
 
 
 def bench_vector(work: Path, _checkpoint: Path, n: int = 50) -> dict:
@@ -259,22 +262,13 @@ def bench_everything_memory(work: Path, tiny: Path) -> dict:
     for side in (2000, 6000):
         raster = write_test_raster(work / f"every{side}.tif", side, side)
         code = (
-            "import sys; sys.path.insert(0, sys.argv[1])\n"
             "from sam_core.everything import EverythingOptions, segment_everything\n"
             "from sam_core.model import load_model\nfrom sam_core.raster import RasterSource\n"
             "model = load_model(sys.argv[3], 'cpu')\n"
             "with RasterSource(sys.argv[2]) as source:\n"
             "    segment_everything(source, model, options=EverythingOptions(points_per_side=2))\n"
-            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
-            "print(int(hwm.split()[1]) / 1024)\n"
         )
-        out = subprocess.run(
-            [sys.executable, "-c", code, str(ROOT), str(raster), str(tiny)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        peaks[side] = float(out.stdout.strip().splitlines()[-1])
+        peaks[side] = _peak_rss_mb(code, raster, tiny)
     return {
         "everything_peak_rss_2000_mb": round(peaks[2000], 1),
         "everything_peak_rss_6000_mb": round(peaks[6000], 1),

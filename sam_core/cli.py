@@ -58,6 +58,24 @@ def _bands(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"bands are 1 or 3 band numbers like 4,3,2, not {text!r}") from None
 
 
+def _add_model_options(command: argparse.ArgumentParser, out_default: str) -> None:
+    """Raster, checkpoint and run options every segmenting command takes."""
+    command.add_argument("raster")
+    command.add_argument(
+        "--checkpoint", required=True, help="SAM checkpoint (.pth), e.g. sam_vit_b_01ec64.pth"
+    )
+    command.add_argument(
+        "--out", default=out_default, help=f"output .gpkg or .geojson (default {out_default})"
+    )
+    command.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: RGB / first three)")
+    command.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
+    command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    command.add_argument("--tile-size", type=int, default=1024)
+    command.add_argument("--min-area-m2", type=float, default=0.0, help="drop parts smaller than this")
+    command.add_argument("--min-hole-m2", type=float, default=0.0, help="fill holes smaller than this")
+    command.add_argument("--simplify-px", type=float, default=0.0, help="simplification tolerance in pixels")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m sam_core", description="TerraSAM core: Segment Anything on GeoTIFFs.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -66,8 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("raster")
 
     seg = commands.add_parser("segment", help="segment one object from point and/or box prompts")
-    seg.add_argument("raster")
-    seg.add_argument("--checkpoint", required=True, help="SAM checkpoint (.pth), e.g. sam_vit_b_01ec64.pth")
+    _add_model_options(seg, "segment.gpkg")
     seg.add_argument(
         "--point",
         type=_point,
@@ -78,25 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seg.add_argument("--box", type=_box, metavar="XMIN,YMIN,XMAX,YMAX", help="a box prompt")
     seg.add_argument("--prompt-crs", help="CRS of the prompts (default: the raster's CRS)")
-    seg.add_argument("--out", default="segment.gpkg", help="output .gpkg or .geojson (default segment.gpkg)")
     seg.add_argument("--preview", help="also write a PNG of the raster with the result drawn on it")
-    seg.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: RGB / first three)")
-    seg.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
-    seg.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    seg.add_argument("--tile-size", type=int, default=1024)
-    seg.add_argument("--min-area-m2", type=float, default=0.0, help="drop parts smaller than this")
-    seg.add_argument("--min-hole-m2", type=float, default=0.0, help="fill holes smaller than this")
-    seg.add_argument("--simplify-px", type=float, default=0.0, help="simplification tolerance in pixels")
+
     every = commands.add_parser("everything", help="segment every object over an extent (automatic mode)")
-    every.add_argument("raster")
-    every.add_argument("--checkpoint", required=True, help="SAM checkpoint (.pth)")
+    _add_model_options(every, "everything.gpkg")
     every.add_argument("--extent", type=_box, metavar="XMIN,YMIN,XMAX,YMAX", help="default: the whole raster")
     every.add_argument("--extent-crs", help="CRS of --extent (default: the raster's CRS)")
-    every.add_argument("--out", default="everything.gpkg", help="output .gpkg or .geojson")
-    every.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: RGB / first three)")
-    every.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
-    every.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    every.add_argument("--tile-size", type=int, default=1024)
     every.add_argument("--overlap", type=int, default=256, help="tile overlap in pixels (default 256)")
     every.add_argument("--points-per-side", type=int, default=32, help="SAM's prompt grid per tile")
     every.add_argument("--pred-iou-thresh", type=float, default=0.86)
@@ -105,9 +109,6 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument(
         "--min-region-px", type=int, default=16, help="islands/holes below this many pixels go"
     )
-    every.add_argument("--min-area-m2", type=float, default=0.0, help="drop parts smaller than this")
-    every.add_argument("--min-hole-m2", type=float, default=0.0, help="fill holes smaller than this")
-    every.add_argument("--simplify-px", type=float, default=0.0, help="simplification tolerance in pixels")
     every.add_argument("--largest-part-only", action="store_true")
     return parser
 
