@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from .errors import Cancelled
 from .model import LoadedModel
-from .raster import RasterSource
+from .raster import RasterSource, WindowImage
 from .tiles import PixelWindow, Tile
 
 MAGIC = b"TSAMEMB1"
@@ -127,11 +127,14 @@ class TileEncoder:
         self._max_tiles = max_tiles
         self._seen: OrderedDict[PixelWindow, tuple[str, np.ndarray | None]] = OrderedDict()
 
-    def encode(self, tile: Tile, is_cancelled: Callable[[], bool] | None = None) -> EncodedTile:
+    def encode(
+        self, tile: Tile, is_cancelled: Callable[[], bool] | None = None, image: WindowImage | None = None
+    ) -> EncodedTile:
+        """The tile's embedding; ``image`` is the tile's window when the caller has read it already."""
         seen = self._seen.get(tile.window)
         cached = self.cache.get(seen[0]) if seen else None
         if cached is None:
-            image = self.source.read_window(tile.window)
+            image = image or self.source.read_window(tile.window)
             key = self.key_for(image.digest, tile.size)
             seen = (key, None if image.valid.all() else np.packbits(image.valid))
             cached = self.cache.get(key)

@@ -143,7 +143,9 @@ def segment_everything(
     for index, tile in enumerate(tiles):
         if is_cancelled and is_cancelled():
             raise Cancelled()
-        objects.extend(_tile_objects(source, encoder, generator, tile, options, is_cancelled))
+        objects.extend(
+            _tile_objects(source, encoder, generator, tile, grid.raster_window, options, is_cancelled)
+        )
         if progress:
             progress((index + 1) / len(tiles))
     merged = merge_tile_objects(objects, grid, options.band_iou)
@@ -152,12 +154,11 @@ def segment_everything(
     return EverythingResult(records, len(tiles), source.crs)
 
 
-def _tile_objects(source, encoder, generator, tile: Tile, options, is_cancelled) -> list[TileObject]:
-    encoded = encoder.encode(tile, is_cancelled)
-    rgb = source.read_window(tile.window).rgb
-    raster = source.grid(options.tile_size, options.overlap).raster_window
+def _tile_objects(source, encoder, generator, tile: Tile, raster, options, is_cancelled) -> list[TileObject]:
+    image = source.read_window(tile.window)  # read once: the generator needs the pixels, the encoder the key
+    encoded = encoder.encode(tile, is_cancelled, image)
     found = []
-    for mask, score, stability in generator.masks(rgb, encoded.embedding):
+    for mask, score, stability in generator.masks(image.rgb, encoded.embedding):
         if is_cancelled and is_cancelled():
             raise Cancelled()
         mask &= encoded.valid
