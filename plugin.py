@@ -137,6 +137,9 @@ class TerraSAMPlugin:
         """Built on first use: the controller imports torch, which QGIS start-up should not wait for."""
         from qgis.PyQt.QtCore import Qt
 
+        from .ui.dependencies import keep_triton_out
+
+        keep_triton_out()  # before the controller imports torch: see its docstring
         from .ui.controller import SegmentationController
         from .ui.dock import TerraSAMDock
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 
 from qgis.PyQt.QtCore import QCoreApplication
 
@@ -62,3 +63,15 @@ def install_hint(missing: list[str], requirements: str = REQUIREMENTS_FILE) -> s
     )
     # fmt: on
     return text.format(packages=", ".join(missing), requirements=requirements)
+
+
+def keep_triton_out() -> None:
+    """Make triton unimportable in QGIS before torch is first imported there.
+
+    torch imports triton (a GPU kernel compiler) whenever it is installed, and the registry's torch wheels
+    install it. Its bundled LLVM collides with the system LLVM that QGIS's OpenGL (Mesa) has already loaded:
+    QGIS dies on a segfault at ``import torch``. TerraSAM's inference never compiles kernels, and torch runs
+    without triton (it treats it as absent).
+    """
+    if "torch" not in sys.modules:
+        sys.modules.setdefault("triton", None)

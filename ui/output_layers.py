@@ -52,7 +52,9 @@ def object_fields() -> QgsFields:
 def to_qgs_geometry(geometry) -> QgsGeometry:
     """shapely → QgsGeometry through WKB (no precision lost)."""
     qgs = QgsGeometry()
-    qgs.fromWkb(shapely.to_wkb(shapely.MultiPolygon(shapely.get_parts(geometry))))
+    # 2-D WKB, said explicitly: inside the qgis binary, shapely's GEOS calls resolve to QGIS's own (older) GEOS,
+    # which rejects the output dimension shapely 2.2 asks for by default
+    qgs.fromWkb(shapely.to_wkb(shapely.MultiPolygon(shapely.get_parts(geometry)), output_dimension=2))
     return qgs
 
 
