@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -24,11 +24,6 @@ KNOWN_ARCHS = {
     (768, 12, (2, 5, 8, 11)): ("vit_b", "ViT-B"),
     (1024, 24, (5, 11, 17, 23)): ("vit_l", "ViT-L"),
     (1280, 32, (7, 15, 23, 31)): ("vit_h", "ViT-H"),
-}
-DOWNLOADS = {
-    "vit_b": "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth",
-    "vit_l": "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_l_0b3195.pth",
-    "vit_h": "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_h_4b8939.pth",
 }
 DECODER_HEADS = 8  # not readable from shapes; every published SAM uses 8
 
@@ -241,7 +236,3 @@ def load_model(path: str | os.PathLike, device: str = "auto") -> LoadedModel:
     n_params = sum(p.numel() for p in sam.parameters())
     info = ModelInfo(str(path), config, n_params, fingerprint_file(path))
     return LoadedModel(sam, info, target)
-
-
-def config_dict(config: SamConfig) -> dict:
-    return asdict(config)

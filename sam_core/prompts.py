@@ -71,10 +71,11 @@ def locate(prompts: Prompts, grid: TileGrid) -> PixelPrompts:
     box_px = _box_to_pixels(prompts, grid)
     corners = np.vstack([points_px, box_px.reshape(2, 2)]) if box_px is not None else points_px
     tile = choose_tile(grid, corners)
-    offset = np.array([tile.window.col_off, tile.window.row_off], float)
     labels = np.array([p.label for p in prompts.points], np.int64)
-    box = None if box_px is None else box_px - np.tile(offset, 2)
-    return PixelPrompts(tile, points_px - offset, labels, box)
+    box = None if box_px is None else np.column_stack(tile.to_tile_pixels(box_px[0::2], box_px[1::2])).ravel()
+    return PixelPrompts(
+        tile, np.column_stack(tile.to_tile_pixels(points_px[:, 0], points_px[:, 1])), labels, box
+    )
 
 
 def _points_to_pixels(prompts: Prompts, grid: TileGrid) -> np.ndarray:

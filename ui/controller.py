@@ -278,11 +278,8 @@ class SegmentationController(QObject):
     def encode_view(self) -> None:
         if not self._check_ready():
             return
-        extent = self.canvas.extent()
         try:
-            tiles = self.session.segmenter.grid.tiles_for_extent(
-                extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum(), self._canvas_crs()
-            )
+            tiles = self.session.segmenter.grid.tiles_for_extent(*self._canvas_extent(), self._canvas_crs())
         except SamCoreError as exc:
             self.error(str(exc))
             return
@@ -293,13 +290,10 @@ class SegmentationController(QObject):
         self._encode(todo)
 
     def _encode(self, tiles) -> None:
-        self.dock.show_status(self.tr("Encoding {n} tile(s)…").format(n=len(tiles)))
-        self.dock.show_progress(0)
         task = EncodeTilesTask(
             self.source.path, self.source.bands, self.model, self.cache, tiles, self._encoded
         )
-        task.progressChanged.connect(self.dock.show_progress)
-        self._start(task)
+        self._start_with_progress(task, self.tr("Encoding {n} tile(s)…").format(n=len(tiles)))
 
     def _encoded(self, task: EncodeTilesTask) -> None:
         self._forget(task)
@@ -326,25 +320,21 @@ class SegmentationController(QObject):
             return
         if not self._check_ready():
             return
-        extent = self.canvas.extent()
         options = replace(self.everything_options, points_per_side=self.dock.points_per_side.value())
         task = EverythingTask(
             self.source.path,
             self.source.bands,
             self.model,
             self.cache,
-            (extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()),
+            self._canvas_extent(),
             self._canvas_crs(),
             options,
             self._everything_done,
             layer_name=self.layer.name(),
             layer_crs=self.layer.crs(),
         )
-        self.dock.show_status(self.tr("Segmenting everything in view…"))
-        self.dock.show_progress(0)
         self.dock.everything_action.setEnabled(False)
-        task.progressChanged.connect(self.dock.show_progress)
-        self._start(task)
+        self._start_with_progress(task, self.tr("Segmenting everything in view…"))
 
     def _everything_done(self, task: EverythingTask) -> None:
         self._forget(task)
@@ -492,6 +482,17 @@ class SegmentationController(QObject):
             return 1
         screen_pixels = width / max(self.canvas.mapUnitsPerPixel(), 1e-12)
         return max(1, int(PREVIEW_LINE_PX * tile.size / max(screen_pixels, 1.0)))
+
+    def _start_with_progress(self, task, status: str) -> None:
+        """Start a long task with its status line, progress bar and Cancel showing."""
+        self.dock.show_status(status)
+        self.dock.show_progress(0)
+        task.progressChanged.connect(self.dock.show_progress)
+        self._start(task)
+
+    def _canvas_extent(self) -> tuple[float, float, float, float]:
+        extent = self.canvas.extent()
+        return extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()
 
     def _start(self, task) -> None:
         self.tasks.append(task)
