@@ -24,7 +24,6 @@ QGIS_ARGS ?=
 QGIS_PLUGINS := $(CURDIR)/build/qgis-plugins
 QGIS_PROFILES ?= $(CURDIR)/build/qgis-profiles
 QGIS_INI = $(QGIS_PROFILES)/profiles/default/QGIS/QGIS3.ini
-SITE_PACKAGES = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 
 # make i18n-update LANGS="de fr": languages default to the existing i18n/terrasam_<lang>.ts files (else de).
 LANGS ?= $(or $(patsubst i18n/terrasam_%.ts,%,$(wildcard i18n/terrasam_*.ts)),de)
@@ -64,8 +63,7 @@ qgis: env ## start QGIS with this checkout as the plugin "terrasam" (private pro
 		s = QSettings(sys.argv[1], QSettings.IniFormat); s.setValue("PythonPlugins/terrasam", True); s.sync()' \
 		"$(QGIS_INI)"
 	@echo "make qgis: QGIS_PLUGINPATH=$(QGIS_PLUGINS), profiles in $(QGIS_PROFILES)"
-	@QGIS_PLUGINPATH="$(QGIS_PLUGINS)" PYTHONPATH="$(SITE_PACKAGES)$${PYTHONPATH:+:$$PYTHONPATH}" \
-		$(QGIS) --profiles-path "$(QGIS_PROFILES)" $(QGIS_ARGS)
+	@QGIS_PLUGINPATH="$(QGIS_PLUGINS)" $(QGIS) --profiles-path "$(QGIS_PROFILES)" $(QGIS_ARGS)
 
 # pylupdate5 runs under LC_ALL=C.UTF-8: under the C/POSIX locale it crashes (it encodes paths with the locale's codec).
 i18n-update: ## extract translatable strings into i18n/terrasam_<lang>.ts (LANGS="de fr"; pylupdate5)

@@ -1,8 +1,10 @@
 """The TerraSAM plugin object that QGIS drives (``initProcessing`` / ``initGui`` / ``unload``).
 
 One action ("TerraSAM", in the Raster menu and the plugins toolbar) opens the segmentation dock
-(``ui/dock.py`` with its ``ui/controller.py``); the Processing provider comes in a later release. The plugin loads even when torch is missing: it then says which packages are missing and
-how to install them, and keeps the features disabled.
+(``ui/dock.py`` with its ``ui/controller.py``); ``initProcessing`` registers the Processing provider
+(``terrasam_processing/``, id ``terrasam``), also under ``qgis_process``. The core runs in an engine process of
+its own (``sam_core/engine.py`` says why). The plugin loads even when the engine's Python lacks
+torch: it then says which packages are missing and how to install them, and keeps the features disabled.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class TerraSAMPlugin:
         self.menu_name = self.tr("&TerraSAM")
         self.action: QAction | None = None
         self.missing: list[str] = []
-        self.processing_initialized = False
+        self.provider = None
         self.dock = None
         self.controller = None
         self._in_raster_menu = False
@@ -70,12 +72,12 @@ class TerraSAMPlugin:
     # -- QGIS plugin interface ------------------------------------------------------------------------------------
 
     def initProcessing(self) -> None:
-        """Called by QGIS and ``qgis_process`` (also with ``iface=None``) before ``initGui``.
+        """Register the Processing provider; called by QGIS and ``qgis_process`` (also with ``iface=None``)."""
+        if self.provider is None:
+            from .terrasam_processing import TerraSAMProvider
 
-        The Processing provider arrives in a later release; for now this only records that Processing
-        initialisation happened, so that ``hasProcessingProvider=yes`` loads cleanly under ``qgis_process``.
-        """
-        self.processing_initialized = True
+            self.provider = TerraSAMProvider()
+            QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self) -> None:
         """Add the TerraSAM action to the Raster menu and the plugins toolbar; warn once if packages are missing."""
@@ -115,31 +117,30 @@ class TerraSAMPlugin:
             self.action.triggered.disconnect(self.run)
             self.action.deleteLater()
             self.action = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
         if self.translator is not None:
             QCoreApplication.removeTranslator(self.translator)
             self.translator = None
-        self.processing_initialized = False
 
     # -- behaviour ------------------------------------------------------------------------------------------------
 
     def run(self) -> None:
         """The action's slot: open the dock, or say what is missing and how to install it."""
-        self.missing = missing_dependencies()
-        if self.missing:
-            self._warn_missing(self.missing)
-            return
         if self.dock is None:
+            self.missing = missing_dependencies()
+            if self.missing:
+                self._warn_missing(self.missing)
+                return
             self._create_dock()
         self.dock.show()
         self.dock.raise_()
 
     def _create_dock(self) -> None:
-        """Built on first use: the controller imports torch, which QGIS start-up should not wait for."""
+        """Built on first use: the controller starts the engine process, which QGIS start-up need not wait for."""
         from qgis.PyQt.QtCore import Qt
 
-        from .ui.dependencies import keep_triton_out
-
-        keep_triton_out()  # before the controller imports torch: see its docstring
         from .ui.controller import SegmentationController
         from .ui.dock import TerraSAMDock
 

@@ -276,6 +276,52 @@ def bench_everything_memory(work: Path, tiny: Path) -> dict:
     }
 
 
+def bench_classify(work: Path, vit_b: Path, per_patch_sample: int = 3) -> dict:
+    """Land-cover classification (issue 5): encoder passes per 1000 cells when a raster is classified from
+    its tile embeddings, and training-feature throughput, packed (16×16 patches of 64 px in one 1024 px input)
+    against per patch (each patch enlarged to 1024 px, seed 000's recipe). Target: packed ≥ 50× per patch."""
+    import dataclasses
+
+    import torch
+
+    from bench.patchsets import CLASSES, write_patch_set
+    from sam_core.classify import classify_raster
+    from sam_core.features import PACKED, PER_PATCH, extract_features
+    from sam_core.head import new_head
+    from sam_core.patches import open_patch_set
+
+    model = load_model(vit_b, "cpu")
+    with torch.inference_mode():  # the first pass of a process pays for allocations: keep it out
+        model.sam.image_encoder(torch.zeros(1, 3, model.img_size, model.img_size))
+    patches = open_patch_set(write_patch_set(work / "patches", per_class=64))  # 256 patches: one pack
+    packed = extract_features(patches, model, PACKED)
+    sample = dataclasses.replace(
+        patches, paths=patches.paths[:per_patch_sample], labels=patches.labels[:per_patch_sample]
+    )
+    alone = extract_features(sample, model, PER_PATCH)
+    packed_rate, alone_rate = len(patches) / packed.seconds, len(sample) / alone.seconds
+
+    raster = write_test_raster(work / "classify.tif", 2048, 2048, pixel=10.0)  # 2×2 tiles at the head's 10 m
+    torch.manual_seed(0)
+    head = new_head(model, CLASSES, input_gsd_m=10.0)
+    start = time.perf_counter()
+    result = classify_raster(raster, model, head, cache=EmbeddingCache(None))
+    seconds = time.perf_counter() - start
+    return {
+        "classify_tiles": result.tiles,
+        "classify_cells": len(result.cells),
+        "classify_encoder_passes_per_1000_cells": round(1000 * result.encoder_calls / len(result.cells), 2),
+        "classify_s": round(seconds, 1),
+        "classify_cells_per_s": round(len(result.cells) / seconds, 1),
+        "train_features_packed_patches": len(patches),
+        "train_features_packed_encoder_passes": packed.encoder_calls,
+        "train_features_per_s_packed": round(packed_rate, 2),
+        "train_features_per_patch_patches": len(sample),
+        "train_features_per_s_per_patch": round(alone_rate, 3),
+        "train_features_packed_speedup": round(packed_rate / alone_rate, 1),
+    }
+
+
 GROUPS = {
     "prompt": bench_prompt,
     "ui": bench_ui,
@@ -284,6 +330,7 @@ GROUPS = {
     "memory": bench_memory,
     "everything": bench_everything,
     "everything_memory": bench_everything_memory,
+    "classify": bench_classify,
 }
 
 

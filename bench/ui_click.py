@@ -1,7 +1,8 @@
 """ui_click_to_preview_ms_p50: from the Point tool's release event to the preview rubber band updated.
 
 Runs the real dock and controller in an offscreen QGIS (started by this script, in its own process), with
-pytest-qgis's stand-in iface, a random-weight vit_b, and a tile already encoded. Prints one JSON object.
+pytest-qgis's stand-in iface, a random-weight vit_b, and a tile already encoded. The figure includes the
+round trip to the engine process (two calls per click: which tile, then the preview). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -47,14 +48,14 @@ def time_clicks(controller, canvas, points) -> dict:
     """Release event → rubber band updated, on the encoded tile (the first clicks warm up)."""
     times = []
     for i, point in enumerate(points):
-        controller.session.clear()
+        controller.clear()
         start = time.perf_counter()
         click(controller.point_tool, canvas, point)
         assert not controller.tasks, "the tile should already be encoded"
         assert controller.preview_band.numberOfVertices() > 0
         if i >= 2:
             times.append((time.perf_counter() - start) * 1000)
-    step = controller._screen_step(controller.session.preview.tile)
+    step = controller._screen_step()
     return {
         "p50": round(float(np.percentile(times, 50)), 1),
         "p95": round(float(np.percentile(times, 95)), 1),
@@ -90,7 +91,7 @@ def main(raster: str, checkpoint: str, n: int = 30) -> dict:
     points = [QgsPointXY(*xy) for xy in rng.uniform(*corners, size=(n + 3, 2))]
     plugin.dock.point_action.trigger()
     click(controller.point_tool, canvas, points[0])  # encodes the tile in a QgsTask
-    wait_until(lambda: not controller.tasks and controller.session.preview is not None)
+    wait_until(lambda: not controller.tasks and controller.state["preview"])
     overview = time_clicks(controller, canvas, points)
     canvas.zoomByFactor(0.25)  # zoomed in: about 2.5 screen px per raster px, the preview is exact
     QgsApplication.processEvents()

@@ -1,6 +1,8 @@
 """TerraSAM core: Segment Anything on georeferenced rasters, with no QGIS and no Qt.
 
-Light on import (no torch): the plugin imports pieces of it at QGIS start-up. Modules, in data-flow order:
+Light on import (no torch). Inside QGIS the plugin imports only ``errors``, ``protocol``, ``client`` and
+``worker`` (standard library); everything else runs in the engine process (``engine``). Modules, in data-flow
+order:
 
 - ``raster``      rasterio windows, band choice, nodata, one global stretch per raster
 - ``tiles``       the tile grid anchored to the raster, exact map↔pixel maths
@@ -12,8 +14,16 @@ Light on import (no torch): the plugin imports pieces of it at QGIS start-up. Mo
 - ``vectorize``   mask → polygons, post-processing
 - ``measures``    geodesic area and perimeter
 - ``segment``     the above together: prompts in, measured object out
+- ``prompt_files``  prompts from vector files (groups, labels, boxes): many objects in one run
 - ``output`` / ``preview``  GeoPackage/GeoJSON and PNG
+- ``patches``     labelled patch folders (EuroSAT layout) for training a classifier
+- ``features``    pooled encoder features: packed (many patches per encoder pass) or per patch
+- ``head`` / ``train`` / ``confusion`` / ``plots``  classifier heads, head files, training, scores, PNG charts
+- ``gsd`` / ``classify``  ground resolution and resampling; land-cover cells over a raster from tile embeddings
+- ``metrics`` / ``evaluate``  IoU, Dice, accuracy, precision, recall, FPR, object hit rate; files on a grid
 - ``cli``         ``python -m sam_core``
+- ``engine`` / ``worker`` / ``client`` / ``protocol``  the core as a process of its own for the QGIS plugin
+  (``python -m sam_core serve``), its pipe protocol and the plugin's side of it
 """
 
 __version__ = "0.1.0"

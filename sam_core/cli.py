@@ -58,19 +58,31 @@ def _bands(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"bands are 1 or 3 band numbers like 4,3,2, not {text!r}") from None
 
 
-def _add_model_options(command: argparse.ArgumentParser, out_default: str) -> None:
-    """Raster, checkpoint and run options every segmenting command takes."""
+def _add_engine_options(command: argparse.ArgumentParser) -> None:
+    """Raster, checkpoint, bands, cache, device and tile size: what every encoding command takes."""
     command.add_argument("raster")
     command.add_argument(
         "--checkpoint", required=True, help="SAM checkpoint (.pth), e.g. sam_vit_b_01ec64.pth"
-    )
-    command.add_argument(
-        "--out", default=out_default, help=f"output .gpkg or .geojson (default {out_default})"
     )
     command.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: RGB / first three)")
     command.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
     command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     command.add_argument("--tile-size", type=int, default=1024)
+
+
+def _add_extent_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--extent", type=_box, metavar="XMIN,YMIN,XMAX,YMAX", help="default: the whole raster"
+    )
+    command.add_argument("--extent-crs", help="CRS of --extent (default: the raster's CRS)")
+
+
+def _add_model_options(command: argparse.ArgumentParser, out_default: str) -> None:
+    """The engine options plus output and post-processing: what every segmenting command takes."""
+    _add_engine_options(command)
+    command.add_argument(
+        "--out", default=out_default, help=f"output .gpkg or .geojson (default {out_default})"
+    )
     command.add_argument("--min-area-m2", type=float, default=0.0, help="drop parts smaller than this")
     command.add_argument("--min-hole-m2", type=float, default=0.0, help="fill holes smaller than this")
     command.add_argument("--simplify-px", type=float, default=0.0, help="simplification tolerance in pixels")
@@ -83,7 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a raster as JSON")
     info.add_argument("raster")
 
-    seg = commands.add_parser("segment", help="segment one object from point and/or box prompts")
+    enc = commands.add_parser(
+        "encode", help="encode the tiles of a raster (or of an extent) into --cache-dir ahead of prompting"
+    )
+    _add_engine_options(enc)
+    _add_extent_options(enc)
+    enc.add_argument("--overlap", type=int, default=256, help="tile overlap in pixels (default 256)")
+
+    seg = commands.add_parser(
+        "segment", help="segment one object from point and/or box prompts, or one per group in --prompts"
+    )
     _add_model_options(seg, "segment.gpkg")
     seg.add_argument(
         "--point",
@@ -96,11 +117,20 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--box", type=_box, metavar="XMIN,YMIN,XMAX,YMAX", help="a box prompt")
     seg.add_argument("--prompt-crs", help="CRS of the prompts (default: the raster's CRS)")
     seg.add_argument("--preview", help="also write a PNG of the raster with the result drawn on it")
+    seg.add_argument(
+        "--prompts",
+        action="append",
+        default=[],
+        metavar="FILE[|layername=NAME]",
+        help="a vector file of prompts: points, and polygons whose bounding boxes are boxes; one object per "
+        "group (--group-field), per ungrouped box, and one for the ungrouped points; repeatable",
+    )
+    seg.add_argument("--label-field", help="field of --prompts points: 1 foreground (default), 0 background")
+    seg.add_argument("--group-field", help="field of --prompts: features with the same value make one object")
 
     every = commands.add_parser("everything", help="segment every object over an extent (automatic mode)")
     _add_model_options(every, "everything.gpkg")
-    every.add_argument("--extent", type=_box, metavar="XMIN,YMIN,XMAX,YMAX", help="default: the whole raster")
-    every.add_argument("--extent-crs", help="CRS of --extent (default: the raster's CRS)")
+    _add_extent_options(every)
     every.add_argument("--overlap", type=int, default=256, help="tile overlap in pixels (default 256)")
     every.add_argument("--points-per-side", type=int, default=32, help="SAM's prompt grid per tile")
     every.add_argument("--pred-iou-thresh", type=float, default=0.86)
@@ -110,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-region-px", type=int, default=16, help="islands/holes below this many pixels go"
     )
     every.add_argument("--largest-part-only", action="store_true")
+    _add_evaluate_command(commands)
+    _add_classify_commands(commands)
     return parser
 
 
@@ -142,12 +174,14 @@ def cmd_everything(args) -> int:
     )
     with RasterSource(args.raster, bands=args.bands) as source:
         model = load_model(args.checkpoint, args.device)
-
-        def progress(fraction: float) -> None:
-            print(f"progress: {fraction:.0%}", file=sys.stderr, flush=True)
-
         result = segment_everything(
-            source, model, EmbeddingCache(args.cache_dir), args.extent, extent_crs, options, progress=progress
+            source,
+            model,
+            EmbeddingCache(args.cache_dir),
+            args.extent,
+            extent_crs,
+            options,
+            progress=_progress,
         )
         for record in result.objects:
             record["model"] = model.info.name
@@ -174,13 +208,45 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_encode(args) -> int:
+    from .crs import parse_crs
+    from .embeddings import EmbeddingCache, TileEncoder
+    from .model import load_model
+    from .raster import RasterSource
+
+    if not args.cache_dir:
+        raise SamCoreError("encode needs --cache-dir: the folder the embeddings are kept in")
+    extent_crs = parse_crs(args.extent_crs) if args.extent_crs else None
+    with RasterSource(args.raster, bands=args.bands) as source:
+        grid = source.grid(args.tile_size, args.overlap)
+        tiles = grid.tiles_for_extent(*args.extent, extent_crs) if args.extent else grid.tiles()
+        if not tiles:
+            raise SamCoreError("the extent does not overlap the raster")
+        model = load_model(args.checkpoint, args.device)
+        encoder = TileEncoder(model, source, EmbeddingCache(args.cache_dir, max_items=1))
+        encoded = encoder.encode_all(tiles, progress=_progress)
+    summary = {
+        "cache_dir": str(args.cache_dir),
+        "tiles": len(tiles),
+        "encoded": encoded,
+        "cached": len(tiles) - encoded,
+        "model": model.info.name,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
 def cmd_segment(args) -> int:
     from .output import PROMPT_FIELDS, check_writable, write_polygons
     from .prompts import Point, Prompts
     from .vectorize import PostProcess
 
+    if args.prompts:
+        return _segment_prompt_files(args)
+    if args.label_field or args.group_field:
+        raise SamCoreError("--label-field and --group-field apply to --prompts files")
     if not args.point and args.box is None:
-        raise SamCoreError("give at least one --point or a --box")
+        raise SamCoreError("give at least one --point or a --box, or --prompts")
     check_writable(args.out)
     crs = None
     if args.prompt_crs:
@@ -213,20 +279,79 @@ def cmd_segment(args) -> int:
     return 0
 
 
+def _segment_prompt_files(args) -> int:
+    """``segment --prompts``: every object of the prompt files in one run, with their source attributes."""
+    from .output import PROMPT_FIELDS, check_writable, write_polygons
+    from .prompt_files import prompt_objects, read_prompt_file, source_columns
+    from .prompts import locate
+    from .vectorize import PostProcess
+
+    if args.point or args.box is not None or args.prompt_crs:
+        raise SamCoreError("give --prompts, or --point/--box (with --prompt-crs), not both")
+    check_writable(args.out)
+    files = [read_prompt_file(path) for path in args.prompts]
+    objects, warnings = prompt_objects(files, args.label_field, args.group_field)
+    post = PostProcess(args.min_area_m2, args.min_hole_m2, args.simplify_px)
+    records: list[dict | None] = [None] * len(objects)
+    prompts, tiles = [], []
+
+    def locate_all(grid) -> None:  # before the model loads: a bad prompt fails at once
+        for obj in objects:
+            try:
+                prompts.append(obj.prompts())
+                tiles.append(locate(prompts[-1], grid).tile)
+            except SamCoreError as exc:
+                raise SamCoreError(f"{obj.label}: {exc}") from None
+
+    with _open_segmenter(args, check=locate_all) as segmenter:
+        # tile by tile, so that each tile is encoded once however the objects are ordered
+        order = sorted(range(len(objects)), key=lambda k: (tiles[k].row, tiles[k].col))
+        for done, k in enumerate(order, start=1):
+            result = segmenter.segment(prompts[k], post)
+            if result.geometry.is_empty:
+                warnings.append(f"the model found no object for {objects[k].label}; it was left out")
+            else:
+                records[k] = result.record(k + 1)
+            _progress(done / len(order))
+        kept = [k for k, record in enumerate(records) if record is not None]
+        written = [records[k] for k in kept]
+        columns = source_columns(files, [objects[k].source for k in kept], PROMPT_FIELDS)
+        write_polygons(args.out, written, segmenter.source.crs, PROMPT_FIELDS, columns=columns)
+        if args.preview:
+            from .preview import render_preview
+
+            render_preview(segmenter.source, [r["geometry"] for r in written], args.preview)
+        encoder_calls = segmenter.encoder.encoder_calls
+    summary = {
+        "out": str(args.out),
+        "objects": len(written),
+        "prompt_objects": len(objects),
+        "tiles": len({(t.col, t.row) for t in tiles}),
+        "encoder_calls": encoder_calls,
+        "area_m2": round(sum(r["area_m2"] for r in written), 2),
+    }
+    print(json.dumps(summary))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
 class _open_segmenter:
     """Raster + model + cache for one CLI run (closes the raster whatever happens)."""
 
-    def __init__(self, args) -> None:
-        self.args = args
+    def __init__(self, args, check=None) -> None:
+        self.args, self.check = args, check  # check(grid): runs before the model is loaded
 
     def __enter__(self):
         from .embeddings import EmbeddingCache
         from .model import load_model
         from .raster import RasterSource
-        from .segment import Segmenter
+        from .segment import DEFAULT_OVERLAP, Segmenter
 
         self.source = RasterSource(self.args.raster, bands=self.args.bands)
         try:
+            if self.check is not None:
+                self.check(self.source.grid(self.args.tile_size, DEFAULT_OVERLAP))
             model = load_model(self.args.checkpoint, self.args.device)
             return Segmenter(
                 self.source, model, EmbeddingCache(self.args.cache_dir), tile_size=self.args.tile_size
@@ -239,7 +364,245 @@ class _open_segmenter:
         self.source.close()
 
 
-COMMANDS = {"info": cmd_info, "segment": cmd_segment, "everything": cmd_everything}
+def _add_evaluate_command(commands) -> None:
+    ev = commands.add_parser(
+        "evaluate",
+        help="compare a segmentation with a reference (IoU, Dice, accuracy, precision, recall, FPR, hit rate)",
+        description=(
+            "Each PRED REF pair is a prediction and its reference: polygon files (.gpkg, .geojson) or mask "
+            "rasters (non-zero = object), compared on the grid of --raster (default: the reference raster's). "
+            "Several pairs with one --raster share it; one pair with several --raster is evaluated on each; "
+            "otherwise give one --raster per pair. Prints the result as JSON."
+        ),
+    )
+    ev.add_argument("inputs", nargs="+", metavar="PRED REF", help="prediction and reference, in pairs")
+    ev.add_argument("--raster", action="append", default=[], help="the grid to compare on; repeatable")
+    ev.add_argument("--out", help="also write the result to this .json file")
+    ev.add_argument("--pred-layer", help="layer of the prediction files (default: the first)")
+    ev.add_argument("--ref-layer", help="layer of the reference files (default: the first)")
+    ev.add_argument(
+        "--include-nodata", action="store_true", help="also count pixels that are nodata in --raster"
+    )
+    ev.add_argument("--connectivity", type=int, choices=[4, 8], default=8, help="of a mask's objects")
+    ev.add_argument("--iou-threshold", type=float, default=0.5, help="an object or image is hit above it")
+
+
+def _evaluation_images(inputs: list[str], rasters: list[str]) -> list[tuple]:
+    """PRED REF pairs and --raster options → (pred, ref, raster) per image."""
+    if len(inputs) % 2:
+        raise SamCoreError(
+            f"give predictions and references in pairs (PRED REF ...), not {len(inputs)} paths"
+        )
+    pairs = list(zip(inputs[0::2], inputs[1::2]))
+    if not rasters:
+        return [(p, r, None) for p, r in pairs]
+    if len(rasters) == 1:
+        return [(p, r, rasters[0]) for p, r in pairs]
+    if len(pairs) == 1:
+        return [(*pairs[0], raster) for raster in rasters]
+    if len(rasters) == len(pairs):
+        return [(p, r, raster) for (p, r), raster in zip(pairs, rasters)]
+    raise SamCoreError(f"{len(pairs)} PRED REF pairs need 0, 1 or {len(pairs)} --raster, not {len(rasters)}")
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import evaluate
+    from .output import check_json_writable, write_json
+
+    if args.out:
+        check_json_writable(args.out)
+    result = evaluate(
+        _evaluation_images(args.inputs, args.raster),
+        pred_layer=args.pred_layer,
+        ref_layer=args.ref_layer,
+        include_nodata=args.include_nodata,
+        connectivity=args.connectivity,
+        threshold=args.iou_threshold,
+        progress=_progress,
+    )
+    if args.out:
+        write_json(args.out, result)
+    print(json.dumps(result, indent=2, allow_nan=False))
+    for warning in result["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(0.0 < v < 1.0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"training fractions are numbers between 0 and 1 (exclusive) like 0.2,0.5,0.8, not {text!r}"
+        )
+    return values
+
+
+def _add_classify_commands(commands) -> None:
+    train = commands.add_parser(
+        "train-classifier",
+        help="train a land-cover classifier head on a frozen SAM encoder (EuroSAT folder layout)",
+    )
+    train.add_argument("data_dir", help="one sub-folder of images (.jpg/.png or .tif) per class")
+    train.add_argument(
+        "--checkpoint", required=True, help="SAM checkpoint (.pth) whose encoder gives features"
+    )
+    train.add_argument("--out", required=True, help="head file to write (e.g. eurosat_head.pt)")
+    train.add_argument("--head", choices=["linear", "mlp"], default="linear")
+    train.add_argument(
+        "--train-fraction",
+        type=_fractions,
+        default=(0.8,),
+        metavar="F[,F...]",
+        help="share of each class used for training, the rest held out; several values run a sweep, the "
+        "head of the largest is saved (default 0.8)",
+    )
+    train.add_argument("--mode", choices=["packed", "per-patch"], default="packed", help="feature extraction")
+    train.add_argument(
+        "--bands", type=_bands, help="bands of multi-band .tif images (default: B4,B3,B2 / RGB)"
+    )
+    train.add_argument("--epochs", type=int, default=50)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--gsd-m", type=float, help="ground size of an image pixel (default: GeoTIFF, else 10 m)"
+    )
+    train.add_argument("--report-dir", help="metrics and plots (default: next to --out, named <out>_report)")
+    train.add_argument("--cache-dir", help="feature cache (default: ~/.cache/terrasam/features)")
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    cls = commands.add_parser("classify", help="classify a raster into land-cover cells with a trained head")
+    cls.add_argument("raster")
+    cls.add_argument("--checkpoint", required=True, help="the SAM checkpoint the head was trained with")
+    cls.add_argument("--head", required=True, help="head file from train-classifier")
+    _add_extent_options(cls)
+    cls.add_argument(
+        "--cell-size-m", type=float, help="cell side (default: the head's patch size, e.g. 640 m)"
+    )
+    cls.add_argument("--dissolve", action="store_true", help="one polygon per class instead of one per cell")
+    cls.add_argument("--out", default="classes.gpkg", help="output .gpkg or .geojson (default classes.gpkg)")
+    cls.add_argument("--summary", help="area per class as .json or .csv")
+    cls.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: the head's / RGB)")
+    cls.add_argument("--stretch", choices=["auto", "head", "raster"], default="auto")
+    cls.add_argument("--overlap", type=int, default=0, help="tile overlap in pixels (default 0)")
+    cls.add_argument("--cache-dir", help="keep tile embeddings here so later runs skip the encoder")
+    cls.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+
+def _progress(fraction: float) -> None:
+    print(f"progress: {fraction:.0%}", file=sys.stderr, flush=True)
+
+
+def _check_folder_writable(folder) -> None:
+    import os
+    from pathlib import Path
+
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise SamCoreError(f"output folder does not exist: {folder}")
+    if not os.access(folder, os.W_OK):
+        raise SamCoreError(f"output folder is not writable: {folder}")
+
+
+def cmd_train_classifier(args) -> int:
+    import os
+    from pathlib import Path
+
+    from .embeddings import EmbeddingCache
+    from .model import load_model
+    from .train import TrainOptions, train_classifier, write_report
+
+    out = Path(args.out)
+    _check_folder_writable(out.parent)
+    report_dir = Path(args.report_dir) if args.report_dir else out.with_name(f"{out.stem}_report")
+    _check_folder_writable(report_dir if report_dir.is_dir() else report_dir.parent)
+    options = TrainOptions(
+        head=args.head,
+        mode=args.mode,
+        train_fractions=args.train_fraction,
+        epochs=args.epochs,
+        seed=args.seed,
+        bands=args.bands,
+        gsd_m=args.gsd_m,
+    )
+    options.validate()
+    cache_dir = Path(args.cache_dir) if args.cache_dir else _user_cache() / "features"
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SamCoreError(f"cannot create the feature cache {cache_dir}: {exc.strerror or exc}") from exc
+    if not os.access(cache_dir, os.W_OK):
+        raise SamCoreError(f"the feature cache folder is not writable: {cache_dir}")
+    model = load_model(args.checkpoint, args.device)
+    result = train_classifier(args.data_dir, model, options, EmbeddingCache(cache_dir), progress=_progress)
+    write_report(result, report_dir)
+    result.head.save(out)
+    print(json.dumps({"out": str(out), "report_dir": str(report_dir), **result.summary()}))
+    return 0
+
+
+def _user_cache():
+    import os
+    from pathlib import Path
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "terrasam"
+
+
+def cmd_classify(args) -> int:
+    from .classify import (
+        CELL_FIELDS,
+        CLASS_FIELDS,
+        ClassifyOptions,
+        check_summary_writable,
+        classify_raster,
+        write_summary,
+    )
+    from .crs import parse_crs
+    from .embeddings import EmbeddingCache
+    from .head import load_head
+    from .model import load_model
+    from .output import check_writable, write_polygons
+
+    check_writable(args.out)
+    if args.summary:
+        check_summary_writable(args.summary)
+    extent_crs = parse_crs(args.extent_crs) if args.extent_crs else None
+    options = ClassifyOptions(
+        cell_size_m=args.cell_size_m, overlap=args.overlap, bands=args.bands, stretch=args.stretch
+    )
+    options.validate()
+    head = load_head(args.head)
+    model = load_model(args.checkpoint, args.device)
+    result = classify_raster(
+        args.raster,
+        model,
+        head,
+        args.extent,
+        extent_crs,
+        options,
+        EmbeddingCache(args.cache_dir),
+        progress=_progress,
+    )
+    if args.dissolve:
+        write_polygons(args.out, result.dissolved(), result.crs, CLASS_FIELDS, layer="classes")
+    else:
+        write_polygons(args.out, result.cells, result.crs, CELL_FIELDS, layer="cells")
+    if args.summary:
+        write_summary(args.summary, result)
+    print(json.dumps({"out": str(args.out), **result.summary()}))
+    return 0
+
+
+COMMANDS = {
+    "info": cmd_info,
+    "encode": cmd_encode,
+    "segment": cmd_segment,
+    "everything": cmd_everything,
+    "evaluate": cmd_evaluate,
+    "train-classifier": cmd_train_classifier,
+    "classify": cmd_classify,
+}
 
 VALUE_OPTIONS = ("--point", "--box", "--extent")
 

@@ -149,6 +149,22 @@ class TileEncoder:
             self._seen.popitem(last=False)
         return EncodedTile(torch.from_numpy(cached).to(self.model.device), _unpack(seen[1], tile.size))
 
+    def encode_all(
+        self,
+        tiles: list[Tile],
+        progress: Callable[[float], None] | None = None,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> int:
+        """Encode ``tiles`` into the cache, reporting progress after each; the encoder passes it took."""
+        before = self.encoder_calls
+        for index, tile in enumerate(tiles):
+            if is_cancelled and is_cancelled():
+                raise Cancelled()
+            self.encode(tile, is_cancelled)
+            if progress:
+                progress((index + 1) / len(tiles))
+        return self.encoder_calls - before
+
     def key_for(self, content_digest: str, tile_size: int) -> str:
         parts = (
             self.model.info.fingerprint,
@@ -166,16 +182,20 @@ class TileEncoder:
             return self.model.sam.image_encoder(self.prepare(rgb, valid)).cpu().numpy()
 
     def prepare(self, rgb: np.ndarray, valid: np.ndarray) -> torch.Tensor:
-        """Square tile → normalised (1, 3, S, S) model input; invalid pixels become 0 after normalising,
-        exactly what SAM's own padding puts outside an image."""
-        size = self.model.img_size
-        sam = self.model.sam
-        x = torch.from_numpy(rgb).to(self.model.device).permute(2, 0, 1)[None].float()
-        keep = torch.from_numpy(valid).to(self.model.device)[None, None].float()
-        if x.shape[-1] != size:
-            x = F.interpolate(x, (size, size), mode="bilinear", align_corners=False, antialias=True)
-            keep = F.interpolate(keep, (size, size), mode="nearest")
-        return (x - sam.pixel_mean) / sam.pixel_std * keep
+        return prepare_image(self.model, rgb, valid)
+
+
+def prepare_image(model: LoadedModel, rgb: np.ndarray, valid: np.ndarray) -> torch.Tensor:
+    """Square image → normalised (1, 3, S, S) model input; invalid pixels become 0 after normalising,
+    exactly what SAM's own padding puts outside an image. Tiles and training patches both go through here."""
+    size = model.img_size
+    sam = model.sam
+    x = torch.from_numpy(rgb).to(model.device).permute(2, 0, 1)[None].float()
+    keep = torch.from_numpy(valid).to(model.device)[None, None].float()
+    if x.shape[-1] != size:
+        x = F.interpolate(x, (size, size), mode="bilinear", align_corners=False, antialias=True)
+        keep = F.interpolate(keep, (size, size), mode="nearest")
+    return (x - sam.pixel_mean) / sam.pixel_std * keep
 
 
 def _unpack(packed: np.ndarray | None, size: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Vector output: GeoPackage or GeoJSON through pyogrio (GDAL), written atomically.
+"""Vector output (GeoPackage or GeoJSON through pyogrio/GDAL) and JSON reports, written atomically.
 
 Features are written to a temporary file beside the target and renamed over it only after success, so a
 failure or a cancel never leaves a half-written file and never damages the user's existing one.
@@ -6,7 +6,9 @@ failure or a cancel never leaves a half-written file and never damages the user'
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -19,6 +21,17 @@ from pyproj import CRS
 from .errors import SamCoreError
 
 DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+#: how QGIS names one layer of a multi-layer file (``PATH|layername=NAME``); inputs accept it too
+LAYER_SEPARATOR = "|layername="
+
+
+def split_layer(text: str | os.PathLike) -> tuple[Path, str | None]:
+    """``PATH|layername=NAME`` → (PATH, NAME); a plain path → (path, None)."""
+    text = str(text)
+    if LAYER_SEPARATOR in text:
+        path, layer = text.split(LAYER_SEPARATOR, 1)
+        return Path(path), layer.split("|", 1)[0] or None
+    return Path(text), None
 
 
 def driver_for(path: str | os.PathLike) -> str:
@@ -67,8 +80,10 @@ def write_polygons(
     crs: CRS | None,
     fields: dict[str, type],
     layer: str = "objects",
+    columns: list[tuple[str, np.ndarray, np.ndarray | None]] = (),
 ) -> Path:
-    """Write ``records`` (each a dict with ``geometry`` plus the ``fields``) as a MultiPolygon layer."""
+    """Write ``records`` (each a dict with ``geometry`` plus the ``fields``) as a MultiPolygon layer;
+    ``columns`` adds fields after them: (name, one value per record, True where empty or None)."""
     path = Path(path)
     driver = driver_for(path)
     check_writable(path)
@@ -76,6 +91,8 @@ def write_polygons(
     field_data = [
         np.asarray([r[name] for r in records], dtype=_NUMPY_TYPES[kind]) for name, kind in fields.items()
     ]
+    masks = [None] * len(field_data) + [mask for _name, _values, mask in columns]
+    field_data += [values for _name, values, _mask in columns]
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
     os.close(fd)
     os.unlink(tmp)  # GDAL creates the file itself
@@ -84,15 +101,47 @@ def write_polygons(
             tmp,
             geometry=np.asarray(shapely.to_wkb(geometries), dtype=object),
             field_data=field_data,
-            fields=list(fields),
+            fields=[*fields, *(name for name, _values, _mask in columns)],
+            field_mask=masks if any(m is not None for m in masks) else None,
             layer=layer if driver == "GPKG" else path.stem,
             driver=driver,
             geometry_type="MultiPolygon",
             crs=crs.to_wkt() if crs is not None else None,
+            # GeoPackage 1.2: the GDAL of QGIS 3.22 (3.6 and older) warns on the 1.4 files newer GDALs write
+            dataset_options={"VERSION": "1.2"} if driver == "GPKG" else None,
         )
         os.replace(tmp, path)
     except DataSourceError as exc:
         raise SamCoreError(f"cannot write {path.name}: {exc}") from exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def check_json_writable(path: str | os.PathLike) -> None:
+    """Fail before any heavy work when a JSON report cannot be written to ``path``."""
+    if Path(path).suffix.lower() != ".json":
+        raise SamCoreError(f"the report must end in .json, not {Path(path).name!r}")
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise SamCoreError(f"output folder does not exist: {folder}")
+    if not os.access(folder, os.W_OK):
+        raise SamCoreError(f"output folder is not writable: {folder}")
+
+
+def write_json(path: str | os.PathLike, data) -> Path:
+    """Write ``data`` as JSON (strict: no NaN) atomically: a temporary file beside ``path``, then a rename."""
+    path = Path(path)
+    check_json_writable(path)
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    # not mkstemp: its 0600 mode would stay on the report; open(..., "x") gives the usual umask-based mode
+    tmp = path.parent / f".{path.stem}-{secrets.token_hex(6)}{path.suffix}"
+    try:
+        with open(tmp, "x", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise SamCoreError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path

@@ -79,6 +79,8 @@ def test_plugin_files_are_inside_one_terrasam_folder(names):
         "ui/__init__.py",
         "ui/dependencies.py",
         "sam_core/__init__.py",
+        "terrasam_processing/__init__.py",
+        "terrasam_processing/provider.py",
     ):
         assert f"terrasam/{required}" in names, required
 

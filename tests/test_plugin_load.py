@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from qgis.core import Qgis, QgsSettings
+from qgis.core import Qgis, QgsApplication, QgsSettings
 from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
 from qgis.PyQt.QtWidgets import QAction
@@ -88,51 +88,72 @@ def test_iface_without_menu_and_toolbar_methods(terrasam, qgis_iface, monkeypatc
     assert plugin.action is None
 
 
-def test_headless_qgis_process_path(terrasam):
+def test_headless_qgis_process_path_registers_the_provider_and_unload_removes_it(terrasam):
     """qgis_process calls classFactory(None), then only initProcessing()."""
+    registry = QgsApplication.processingRegistry()
     plugin = terrasam.classFactory(None)
     assert plugin.iface is None
     plugin.initProcessing()
-    assert plugin.processing_initialized
+    provider = registry.providerById("terrasam")
+    assert provider is plugin.provider and provider.name() == "TerraSAM"
+    assert not provider.icon().isNull()
+    assert registry.algorithmById("terrasam:segmentfromprompts") is not None
     plugin.initGui()  # no iface: nothing to add, must not raise
     assert plugin.action is None
     plugin.unload()
-    assert not plugin.processing_initialized
+    assert registry.providerById("terrasam") is None and plugin.provider is None
 
 
-def test_missing_torch_warns_once_and_keeps_loading(terrasam, iface, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory) -> Path:
+    """A real Python with none of TerraSAM's packages: a venv without the system site-packages or pip."""
+    venv = tmp_path_factory.mktemp("bare") / "venv"
+    base = Path(sys.base_prefix) / "bin" / "python3"
+    subprocess.run([str(base), "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    return venv / "bin" / "python"
+
+
+def test_missing_packages_warn_once_and_keep_loading(terrasam, iface, monkeypatch, bare_python):
+    monkeypatch.setenv("TERRASAM_PYTHON", str(bare_python))
     from terrasam.ui.dependencies import missing_dependencies
 
-    assert missing_dependencies() == ["torch"]
+    everything = ["torch", "torchvision", "segment-anything", "rasterio", "shapely", "pyproj"]
+    assert missing_dependencies() == everything
     before = messages(iface, Qgis.Warning)
     plugin = terrasam.classFactory(iface)
     plugin.initGui()
     try:
         new = messages(iface, Qgis.Warning)[len(before) :]
         assert len(new) == 1, new
-        assert "torch" in new[0]
-        assert "python3 -m pip install -r" in new[0]
+        assert "torch" in new[0] and str(bare_python) in new[0]
+        assert f'"{bare_python}" -m pip install -r' in new[0]
         assert "requirements.txt" in new[0]
         assert isinstance(plugin.action, QAction), "the plugin must keep loading without torch"
         assert iface.addPluginToRasterMenu.calls == [(plugin.menu_name, plugin.action)]
+        plugin.action.trigger()  # the dock stays closed and the user is told again what to install
+        assert plugin.dock is None and len(messages(iface, Qgis.Warning)) == len(before) + 2
     finally:
         plugin.unload()
 
 
-def test_dependency_check_does_not_import_torch():
-    """find_spec only: the check must stay fast, so it may not import torch (checked in a clean interpreter)."""
+def test_an_interpreter_that_cannot_run_counts_as_missing_everything(terrasam, tmp_path):
+    from terrasam.ui.dependencies import missing_dependencies
+
+    assert len(missing_dependencies(str(tmp_path / "no-such-python"))) == 6
+
+
+def test_the_engine_check_locates_packages_without_importing_them():
+    """find_spec only: the check runs at every QGIS start, so it may not import torch."""
     code = (
-        "import importlib.util, sys\n"
-        "spec = importlib.util.spec_from_file_location('deps', 'ui/dependencies.py')\n"
-        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
-        "print(m.missing_dependencies()); assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "import sys\n"
+        "from sam_core.worker import missing_modules\n"
+        "print(missing_modules(), 'torch' in sys.modules, 'rasterio' in sys.modules)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.split() == ["[]", "False", "False"]
 
 
 def test_all_dependencies_present_in_this_environment(terrasam):

@@ -82,7 +82,7 @@ def test_dock_and_canvas_screenshot(shown, qgis_iface, rgb_tif, tiny_checkpoint)
     dock.point_action.trigger()
     release(controller.point_tool, canvas, QgsPointXY(centre.x() - 30000, centre.y() + 25000))
     wait_for_tasks(controller)
-    assert controller.session.preview is not None
+    assert controller.state["preview"]
     dock.accept_action.trigger()
     out = controller.output_layer
     assert out is not None and out.featureCount() == 1
@@ -96,7 +96,7 @@ def test_dock_and_canvas_screenshot(shown, qgis_iface, rgb_tif, tiny_checkpoint)
 
     release(controller.point_tool, canvas, second)
     wait_for_tasks(controller)
-    assert controller.session.preview is not None and controller.preview_band.numberOfVertices() > 0
+    assert controller.state["preview"] and controller.preview_band.numberOfVertices() > 0
     after = render(canvas)
 
     dock_image = dock.grab().toImage()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from qgis.core import QgsCoordinateTransform, QgsDistanceArea, QgsPointXY, QgsProject
 from qgis.PyQt.QtCore import Qt
-from ui_helpers import add_raster, load_model, raster_centre, release, wait_for_tasks
+from ui_helpers import add_raster, is_empty, load_model, raster_centre, release, wait_for_tasks
 
 FIELDS = [
     "id",
@@ -35,7 +35,7 @@ def test_click_encode_accept_writes_a_measured_feature(opened, qgis_iface, rgb_t
     assert canvas.mapTool() is controller.point_tool
     release(controller.point_tool, canvas, raster_centre(layer))
     wait_for_tasks(controller)
-    assert controller.session.preview is not None, opened.dock.status_label.text()
+    assert controller.state["preview"], opened.dock.status_label.text()
     assert controller.preview_band.numberOfVertices() > 0
 
     release(
@@ -44,7 +44,7 @@ def test_click_encode_accept_writes_a_measured_feature(opened, qgis_iface, rgb_t
         QgsPointXY(layer.extent().center().x() + 6000, layer.extent().center().y()),
         Qt.RightButton,
     )
-    assert [p.label for p in controller.session.points] == [1, 0]
+    assert [label for _, _, label in controller.state["points"]] == [1, 0]
 
     opened.dock.accept_action.trigger()
     out = controller.output_layer
@@ -60,7 +60,7 @@ def test_click_encode_accept_writes_a_measured_feature(opened, qgis_iface, rgb_t
     area.setEllipsoid(out.crs().ellipsoidAcronym() or "EPSG:7030")
     assert area.willUseEllipsoid()
     assert feature["area_m2"] == pytest.approx(area.measureArea(feature.geometry()), rel=1e-3)
-    assert controller.session.is_empty and controller.preview_band.numberOfVertices() == 0
+    assert is_empty(controller) and controller.preview_band.numberOfVertices() == 0
 
 
 def test_canvas_in_web_mercator_prompts_land_on_the_right_pixels(
@@ -78,11 +78,7 @@ def test_canvas_in_web_mercator_prompts_land_on_the_right_pixels(
     opened.dock.point_action.trigger()
     release(controller.point_tool, canvas, to_canvas.transform(utm))
     wait_for_tasks(controller)
-    from sam_core.prompts import locate
-
-    located = locate(controller.session.prompts(), controller.session.segmenter.grid)
-    u = located.points[0][0] + located.tile.window.col_off
-    v = located.points[0][1] + located.tile.window.row_off
+    [(u, v)] = controller.engine.call("prompt_pixels")
     res = layer.rasterUnitsPerPixelX(), layer.rasterUnitsPerPixelY()
     assert u == pytest.approx((utm.x() - layer.extent().xMinimum()) / res[0], abs=1e-6)
     assert v == pytest.approx((layer.extent().yMaximum() - utm.y()) / res[1], abs=1e-6)

@@ -6,6 +6,8 @@ trip ruff's F811), so each file shows what it sets up.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 import traceback
@@ -16,6 +18,7 @@ from qgis.core import (
     Qgis,
     QgsApplication,
     QgsCoordinateReferenceSystem,
+    QgsGeometry,
     QgsPointXY,
     QgsProject,
     QgsRasterLayer,
@@ -105,6 +108,44 @@ def load_model(plugin, checkpoint) -> None:
     plugin.dock.checkpoint_widget.setFilePath(str(checkpoint))
     wait_until(lambda: plugin.controller.model is not None or "Loading" not in plugin.dock.model_label.text())
     assert plugin.controller.model is not None, plugin.dock.status_label.text()
+
+
+@contextmanager
+def engine_held_at(controller, method: str):
+    """Inside the block, the engine process is stopped (SIGSTOP) the moment the dock sends it ``method``
+    (e.g. ``encode``); after it, resumed. What the dock sends meanwhile (that request, a cancel) waits in
+    the pipe, so a test can cancel before the engine can do any of the work. The client's ``call`` is
+    wrapped, not replaced: every call still goes to the real engine."""
+    engine = controller.engine
+    real_call = engine.call
+
+    def call(name, *args, **kwargs):
+        if name == method:
+            os.kill(engine.pid, signal.SIGSTOP)
+        return real_call(name, *args, **kwargs)
+
+    engine.call = call
+    try:
+        yield
+        time.sleep(0.3)  # a task polls its cancel flag every 50 ms: let the cancel reach the pipe
+    finally:
+        del engine.call
+        try:
+            os.kill(engine.pid, signal.SIGCONT)
+        except (ProcessLookupError, TypeError):  # ended meanwhile (the plugin was unloaded)
+            pass
+
+
+def is_empty(controller) -> bool:
+    """No prompt in the dock's current object."""
+    return not controller.state["points"] and controller.state["box"] is None
+
+
+def exact_geometry(controller) -> QgsGeometry:
+    """The current preview at full resolution (what Accept writes), in the raster's CRS."""
+    geometry = QgsGeometry()
+    geometry.fromWkb(controller.engine.call("state", {"step": 1})["preview"]["wkb"])
+    return geometry
 
 
 def raster_centre(layer) -> QgsPointXY:

@@ -24,8 +24,8 @@ PACKAGE_NAME = "terrasam"
 
 #: Files at the repository root that go into the plugin folder (all required).
 FILES = ["metadata.txt", "__init__.py", "plugin.py", "icon.png", "LICENSE", "README.md", "requirements.txt"]
-#: Folders copied recursively. Add the Processing provider's folder here when it lands (never ``processing``).
-FOLDERS = ["sam_core", "ui", "i18n"]
+#: Folders copied recursively (the Processing provider's is ``terrasam_processing``: never ``processing``).
+FOLDERS = ["sam_core", "ui", "terrasam_processing", "i18n"]
 #: Folders that are optional (copied when present).
 OPTIONAL_FOLDERS: list[str] = []
 #: Never packaged, at any depth.

@@ -6,11 +6,13 @@
         make qgis QGIS_PROFILES=/tmp/terrasam-smoke QGIS_ARGS="--nologo --code tools/real_qgis_smoke.py"
 
 It opens RGB.byte.tif, the dock, loads the checkpoint, clicks the centre, waits for the encoding, accepts,
-saves a screenshot and writes a JSON report (uncaught Python errors included) to build/real_qgis/, then quits.
+runs segment everything in view, classifies the view when TERRASAM_SMOKE_HEAD names a head file, saves a screenshot and writes a JSON report (uncaught Python errors and the
+modules that must stay out of QGIS included) to build/real_qgis/, then quits.
 
-Known (2026-11-21): QGIS aborts with "free(): invalid size" at the first preview. Inside the qgis binary,
-QGIS's own GEOS/GDAL are in the global symbol scope and interpose the copies bundled in the shapely and
-rasterio wheels (pytest-qgis cannot show this: Python loads QGIS's libraries RTLD_LOCAL).
+Why it exists: inside the qgis binary, QGIS's own GEOS/GDAL/PROJ are in the global symbol scope and take
+over the calls of the copies bundled in the shapely and rasterio wheels, and torch's LLVM clashes with Mesa's
+(pytest-qgis cannot show this: Python loads QGIS's libraries RTLD_LOCAL). That crashed QGIS until the core
+moved into its engine process (sam_core/engine.py); this run checks that it stays so.
 """
 
 import json
@@ -26,7 +28,7 @@ from qgis.PyQt.QtCore import QEvent, QPoint, Qt, QTimer
 from qgis.utils import iface, plugins
 
 ROOT = Path(os.environ.get("TERRASAM_ROOT", Path.cwd()))
-OUT = ROOT / "build" / "real_qgis"
+OUT = Path(os.environ.get("TERRASAM_SMOKE_OUT", ROOT / "build" / "real_qgis"))
 OUT.mkdir(parents=True, exist_ok=True)
 report: dict = {}
 
@@ -72,15 +74,33 @@ def run() -> None:
         )
         event.setMapPoint(layer.extent().center())
         controller.point_tool.canvasReleaseEvent(event)
-        wait(lambda: not controller.tasks and controller.session.preview is not None)
+        wait(lambda: not controller.tasks and bool(controller.state["preview"]))
         dock.accept_action.trigger()
         report["features"] = controller.output_layer.featureCount()
+        controller.everything_options = {"pred_iou_thresh": 0.0, "stability_score_thresh": 0.0}
+        dock.points_per_side.setValue(4)
+        dock.everything_action.trigger()
+        wait(lambda: not controller.tasks)
+        report["features_after_everything"] = controller.output_layer.featureCount()
+        if os.environ.get("TERRASAM_SMOKE_HEAD"):
+            dock.head_widget.setFilePath(os.environ["TERRASAM_SMOKE_HEAD"])
+            dock.classify_action.trigger()
+            wait(lambda: not controller.tasks)
+            report["land_cover_rows"] = dock.area_table.rowCount()
+        report["status"] = dock.status_label.text()
+        heavy = ("torch", "triton", "shapely", "rasterio", "pyproj", "segment_anything")
+        report["heavy_modules_in_qgis"] = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
+        report["engine_python"] = controller.engine.python
         iface.mainWindow().grab().save(str(OUT / "qgis.png"))
         plugin.unload()
         report["ok"] = True
     except Exception:  # noqa: BLE001 - everything goes into the report
         report["error"] = traceback.format_exc()
     (OUT / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    # as File → Exit does before QGIS tears its windows down: QgsApplication.exit() alone skips it, and
+    # QGIS 3.22 then crashes in its layer-styling dock while the project drops its layers
+    QgsProject.instance().clear()
+    QgsApplication.processEvents()
     QgsApplication.exit(0)
 
 

@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 
-from pyproj import CRS
 from qgis.core import (
     Qgis,
     QgsApplication,
+    QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsCsException,
     QgsGeometry,
     QgsMapLayerType,
+    QgsMessageLog,
     QgsPointXY,
     QgsProject,
     QgsRasterLayer,
-    QgsRectangle,
-    QgsSettings,
     QgsWkbTypes,
 )
 from qgis.gui import QgsRubberBand
@@ -35,26 +33,23 @@ from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QObject
 from qgis.PyQt.QtGui import QColor
 
-from ..sam_core.embeddings import EmbeddingCache
+from ..sam_core.client import EngineClient, MissingPackages
 from ..sam_core.errors import SamCoreError
-from ..sam_core.everything import EverythingOptions
-from ..sam_core.prompts import Prompts
-from ..sam_core.raster import RasterSource
-from ..sam_core.segment import Segmenter
-from ..sam_core.session import PromptSession
+from . import settings
+from .dependencies import engine_python, install_hint
 from .dock import OUTPUT_GPKG, OUTPUT_LAYER, TerraSAMDock
 from .map_tools import FOREGROUND, BoxPromptTool, PointPromptTool
 from .output_layers import (
     add_record,
     add_records,
+    land_cover_layer,
     new_memory_layer,
     next_id,
     open_or_create_geopackage,
     to_qgs_geometry,
 )
-from .tasks import EncodeTilesTask, EverythingTask, LoadModelTask
+from .tasks import ClassifyTask, EncodeTilesTask, EverythingTask, LoadModelTask
 
-SETTINGS = "TerraSAM"
 MESSAGE_SECONDS = 8
 PREVIEW_LINE_PX = 2  # width of the preview outline on screen
 
@@ -65,31 +60,34 @@ class SegmentationController(QObject):
         """Translate ``text`` in the context pylupdate5 files ``self.tr()`` calls under: the class name."""
         return QCoreApplication.translate("SegmentationController", text)
 
-    def __init__(self, iface, dock: TerraSAMDock) -> None:
+    def __init__(self, iface, dock: TerraSAMDock, engine: EngineClient | None = None) -> None:
         super().__init__(dock)
         self.iface, self.dock = iface, dock
         self.canvas = iface.mapCanvas()
-        self.model = None
+        self.engine = engine or EngineClient(engine_python(), log=_log_engine)
+        self.engine.start()  # Python and rasterio load while the dock is being built
+        self.model: dict | None = None  # the engine's description of the loaded model
         self.layer: QgsRasterLayer | None = None
-        self.source: RasterSource | None = None
-        self.session: PromptSession | None = None
+        self.bands: tuple[int, ...] | None = None  # the band choice the engine made or was given
+        self.state: dict | None = None  # the engine's prompts and preview; None: no raster or no model
         self.output_layer = None
         self.tasks: list = []  # Python references keep running QgsTasks alive
-        self.ready: set = set()  # (raster path, bands, tile window) already in the cache
+        self.ready: set = set()  # (raster path, bands, col, row) of tiles already in the engine's cache
         self.pending: list[tuple[Callable, Callable]] = []  # (tile_of, apply) waiting for an encode
         self.loading: LoadModelTask | None = None  # the latest model request; older ones are ignored
+        #: segment everything's options (names of ``sam_core.everything.EverythingOptions``) beyond the
+        #: dock's "points per side"
+        self.everything_options: dict = {}
         self.closed = False  # after unload(): tasks still finishing must not touch the deleted dock
-        self.cache = EmbeddingCache(_cache_dir(), max_items=8)
-        #: segment everything's options; the dock's "points per side" replaces ``points_per_side``
-        self.everything_options = EverythingOptions()
         self.point_tool = PointPromptTool(self.canvas)
         self.box_tool = BoxPromptTool(self.canvas)
         self.preview_band = _band(self.canvas, QgsWkbTypes.PolygonGeometry, QColor(0, 160, 255, 230), 60)
         self.fg_band = _band(self.canvas, QgsWkbTypes.PointGeometry, QColor(0, 200, 0), 0)
         self.bg_band = _band(self.canvas, QgsWkbTypes.PointGeometry, QColor(230, 0, 0), 0)
         self._connect()
-        self._restore_settings()
-        self.set_layer(dock.layer_combo.currentLayer())
+        if self._call("configure", cache_dir=settings.cache_dir()) is not False:
+            self._restore_settings()
+            self.set_layer(dock.layer_combo.currentLayer())
 
     # -- wiring -------------------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -106,6 +104,8 @@ class SegmentationController(QObject):
         d.accept_action.triggered.connect(self.accept)
         d.encode_view_action.triggered.connect(self.encode_view)
         d.everything_action.triggered.connect(self.segment_everything)
+        d.classify_action.triggered.connect(self.classify_view)
+        d.head_widget.fileChanged.connect(lambda path: settings.set_value("head", path))
         d.cancel_button.clicked.connect(self.cancel_tasks)
         self.point_tool.pointClicked.connect(self.add_point)
         self.box_tool.boxDrawn.connect(self.add_box)
@@ -114,15 +114,15 @@ class SegmentationController(QObject):
             self.iface.currentLayerChanged.connect(self.follow_active_layer)
 
     def _restore_settings(self) -> None:
-        settings = QgsSettings()
-        device = settings.value(f"{SETTINGS}/device", "auto")
+        device = settings.value("device", "auto")
         self.dock.device_combo.setCurrentText(device if device in ("auto", "cpu", "cuda") else "auto")
-        checkpoint = settings.value(f"{SETTINGS}/checkpoint", "")
+        self.dock.head_widget.setFilePath(settings.value("head"))
+        checkpoint = settings.value("checkpoint")
         if checkpoint:
             self.dock.checkpoint_widget.setFilePath(checkpoint)  # fileChanged → load_model
 
     def unload(self) -> None:
-        """Remove everything this controller put on the canvas and stop its tasks."""
+        """Remove everything this controller put on the canvas, stop its tasks and its engine."""
         self.closed = True
         self.cancel_tasks()
         for tool in (self.point_tool, self.box_tool):
@@ -134,8 +134,7 @@ class SegmentationController(QObject):
         if self.iface is not None and hasattr(self.iface, "currentLayerChanged"):
             self.iface.currentLayerChanged.disconnect(self.follow_active_layer)
         self.canvas.destinationCrsChanged.disconnect(self._canvas_crs_changed)
-        if self.source is not None:
-            self.source.close()
+        self.engine.close()
 
     # -- raster and model ---------------------------------------------------------------------------------
     def follow_active_layer(self, layer) -> None:
@@ -144,9 +143,7 @@ class SegmentationController(QObject):
 
     def set_layer(self, layer, bands=None) -> None:
         self.clear()
-        if self.source is not None:
-            self.source.close()
-        self.layer, self.source, self.session = layer, None, None
+        self.layer, self.bands, self.state = layer, None, None
         if layer is None:
             return
         path = layer.source()
@@ -158,36 +155,39 @@ class SegmentationController(QObject):
                 )
             )
             return
-        try:
-            self.source = RasterSource(path, bands=bands)
-        except SamCoreError as exc:
-            self.error(str(exc))
+        opened = self._call("open_raster", path=path, bands=list(bands) if bands else None)
+        if opened is False:
             return
+        self.bands = tuple(opened["bands"])
         names = [layer.bandName(i) for i in range(1, layer.bandCount() + 1)]
-        self.dock.set_bands(names, self.source.bands)
+        self.dock.set_bands(names, self.bands)
         self._new_session()
 
     def _bands_changed(self) -> None:
-        if self.layer is not None and self.source is not None and self.dock.bands() != self.source.bands:
+        if self.layer is not None and self.bands is not None and self.dock.bands() != self.bands:
             self.set_layer(self.layer, self.dock.bands())
 
     def _new_session(self) -> None:
-        if self.source is not None and self.model is not None:
-            segmenter = Segmenter(self.source, self.model, self.cache)
-            self.session = PromptSession(segmenter, crs=self._canvas_crs())
+        if self.bands is None or self.model is None:
+            return
+        state = self._call("set_prompt_crs", crs=self._canvas_crs())
+        if state is not False:
+            self.state = state
             self.dock.show_status(self.tr("Ready: choose Point or Box and click on the map"))
 
     def load_model(self, path: str) -> None:
-        QgsSettings().setValue(f"{SETTINGS}/checkpoint", path)
-        self.model, self.session, self.loading = None, None, None
+        settings.set_value("checkpoint", path)
+        self.model, self.state, self.loading = None, None, None
         if not path:
             return
         self.dock.model_label.setText(self.tr("Loading…"))
-        self.loading = LoadModelTask(path, self.dock.device_combo.currentText(), self._model_loaded)
+        self.loading = LoadModelTask(
+            self.engine, path, self.dock.device_combo.currentText(), self._model_loaded
+        )
         self._start(self.loading)
 
     def _device_changed(self, device: str) -> None:
-        QgsSettings().setValue(f"{SETTINGS}/device", device)
+        settings.set_value("device", device)
         if self.dock.checkpoint_widget.filePath():
             self.load_model(self.dock.checkpoint_widget.filePath())
 
@@ -196,13 +196,13 @@ class SegmentationController(QObject):
         if self.closed or task is not self.loading:
             return  # unloaded, or replaced by a newer checkpoint or device choice
         self.loading = None
-        if task.model is None:
+        if task.result is None:
             self.dock.model_label.setText(self.tr("No model loaded"))
             self.error(task.error or self.tr("Loading the model was cancelled."))
             return
-        self.model = task.model
+        self.model = task.result
         self.ready.clear()
-        self.dock.model_label.setText(f"{task.model.info.describe()} — {task.model.device}")
+        self.dock.model_label.setText(f"{self.model['describe']} — {self.model['device']}")
         self._new_session()
 
     # -- prompts ------------------------------------------------------------------------------------------
@@ -210,16 +210,18 @@ class SegmentationController(QObject):
         if self._check_ready():
             x, y = point.x(), point.y()
             self._when_encoded(
-                lambda: self.session.tile_needed(x, y), lambda: self.session.add_point(x, y, label)
+                lambda: self.engine.call("tile_for_point", {"x": x, "y": y}),
+                lambda: self.engine.call(
+                    "add_point", {"x": x, "y": y, "label": label, "step": self._screen_step()}
+                ),
             )
 
     def add_box(self, rect) -> None:
         if self._check_ready():
-            box = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
-            session = self.session
+            box = [rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()]
             self._when_encoded(
-                lambda: session.segmenter.tile_for(Prompts(tuple(session.points), box, session.crs)),
-                lambda: session.set_box(*box),
+                lambda: self.engine.call("tile_for_box", {"box": box}),
+                lambda: self.engine.call("set_box", {"box": box, "step": self._screen_step()}),
             )
 
     def _when_encoded(self, tile_of: Callable, apply: Callable) -> None:
@@ -237,32 +239,35 @@ class SegmentationController(QObject):
             self._encode([tile])
 
     def _apply(self, apply: Callable) -> None:
+        """Run one engine call that changes the prompts; its result is the new state to draw."""
         try:
-            apply()
+            self.state = apply()
         except SamCoreError as exc:
             self.error(str(exc))
         self._draw()
 
     def undo(self) -> None:
-        if self.session is not None:
-            self._apply(self.session.undo)
+        if self.state is not None:
+            self._apply(lambda: self.engine.call("undo", {"step": self._screen_step()}))
 
     def clear(self) -> None:
         self.pending.clear()
-        if self.session is not None:
-            self.session.clear()
-        self._draw()
+        if self.state is not None:
+            self._apply(lambda: self.engine.call("clear"))
 
     def accept(self) -> None:
         if not self._check_ready():
             return
-        if self.session.preview is None or self.session.preview.geometry.is_empty:
+        if not self.state["preview"]:
             # checked before the output layer or file is created: a stray Accept leaves no empty layer
             self.error(self.tr("Nothing to accept: click on an object first."))
             return
         try:
             target = self._output_layer()
-            record = self.session.accept(next_id(target), self.layer.name())
+            record = self.engine.call(
+                "accept", {"feature_id": next_id(target), "raster_name": self.layer.name()}
+            )
+            self.state = {"points": [], "box": None, "preview": None}
             add_record(target, record, self.layer.crs())
         except SamCoreError as exc:
             self.error(str(exc))
@@ -279,7 +284,9 @@ class SegmentationController(QObject):
         if not self._check_ready():
             return
         try:
-            tiles = self.session.segmenter.grid.tiles_for_extent(*self._canvas_extent(), self._canvas_crs())
+            tiles = self.engine.call(
+                "tiles_for_extent", {"extent": self._canvas_extent(), "crs": self._canvas_crs()}
+            )
         except SamCoreError as exc:
             self.error(str(exc))
             return
@@ -289,10 +296,9 @@ class SegmentationController(QObject):
             return
         self._encode(todo)
 
-    def _encode(self, tiles) -> None:
-        task = EncodeTilesTask(
-            self.source.path, self.source.bands, self.model, self.cache, tiles, self._encoded
-        )
+    def _encode(self, tiles: list[dict]) -> None:
+        positions = [(t["col"], t["row"]) for t in tiles]
+        task = EncodeTilesTask(self.engine, self.layer.source(), self.bands, positions, self._encoded)
         self._start_with_progress(task, self.tr("Encoding {n} tile(s)…").format(n=len(tiles)))
 
     def _encoded(self, task: EncodeTilesTask) -> None:
@@ -300,14 +306,13 @@ class SegmentationController(QObject):
         if self.closed:
             return
         self._hide_progress()
-        for tile in task.encoded:
-            self.ready.add(self._key(tile, task.raster, task.bands))
         pending, self.pending = self.pending, []
         if task.error:
             self.error(task.error)
-        elif task.isCanceled() or len(task.encoded) < len(task.tiles):
+        elif task.result is None:
             self.dock.show_status(self.tr("Encoding cancelled: nothing was changed"))
         else:
+            self.ready.update((task.raster, task.bands, col, row) for col, row in task.tiles)
             self.dock.show_status(self.tr("Encoded: click to segment"))
             for tile_of, apply in pending:  # through the check again: a prompt may need another tile
                 self._when_encoded(tile_of, apply)
@@ -315,43 +320,26 @@ class SegmentationController(QObject):
     # -- segment everything -------------------------------------------------------------------------------
     def segment_everything(self) -> None:
         """Segment every object in the canvas extent in the background; ``_everything_done`` writes them."""
-        if any(isinstance(t, EverythingTask) for t in self.tasks):
-            self.error(self.tr("Segment everything is already running: wait for it or cancel it."))
-            return
-        if not self._check_ready():
-            return
-        options = replace(self.everything_options, points_per_side=self.dock.points_per_side.value())
-        task = EverythingTask(
-            self.source.path,
-            self.source.bands,
-            self.model,
-            self.cache,
-            self._canvas_extent(),
-            self._canvas_crs(),
-            options,
-            self._everything_done,
-            layer_name=self.layer.name(),
-            layer_crs=self.layer.crs(),
+        self._start_view_task(
+            EverythingTask,
+            self.tr("Segment everything is already running: wait for it or cancel it."),
+            self.tr("Segmenting everything in view…"),
+            lambda **layer: EverythingTask(
+                self.engine,
+                self.layer.source(),
+                self.bands,
+                self._canvas_extent(),
+                self._canvas_crs(),
+                {**self.everything_options, "points_per_side": self.dock.points_per_side.value()},
+                self._everything_done,
+                **layer,
+            ),
         )
-        self.dock.everything_action.setEnabled(False)
-        self._start_with_progress(task, self.tr("Segmenting everything in view…"))
 
     def _everything_done(self, task: EverythingTask) -> None:
-        self._forget(task)
-        if self.closed:
+        if self._view_task_result(task, self.tr("Segment everything cancelled: nothing was written")) is None:
             return
-        self._hide_progress()
-        self.dock.everything_action.setEnabled(True)
-        if task.error:
-            self.error(task.error)
-            return
-        if task.isCanceled():  # even if the result came in just before the cancel: the user said no
-            self.dock.show_status(self.tr("Segment everything cancelled: nothing was written"))
-            return
-        if task.result is None:  # an unexpected exception in the worker (traceback in the Python log)
-            self.error(self.tr("Segment everything failed: nothing was written."))
-            return
-        objects = task.result.objects
+        objects = task.result["objects"]
         if not objects:
             self.dock.show_status(self.tr("No objects found in view: nothing was written"))
             return
@@ -363,7 +351,7 @@ class SegmentationController(QObject):
                 "prompt_type": "everything",
                 "n_fg": 0,
                 "n_bg": 0,
-                "model": task.model.info.name,
+                "model": task.result["model"],
                 "raster": task.layer_name,
                 "created": created,
             }
@@ -379,34 +367,121 @@ class SegmentationController(QObject):
         )
         self.dock.show_status(written.format(n=len(records), layer=target.name()))
 
+    # -- land cover ---------------------------------------------------------------------------------------
+    def classify_view(self) -> None:
+        """Classify the canvas extent with the chosen head in the background; ``_classified`` adds the layer."""
+
+        def make(**layer) -> ClassifyTask | None:
+            head = self.dock.head_widget.filePath()
+            if not head:
+                self.error(self.tr("Choose a classifier head file first (Land cover → Head)."))
+                return None
+            extent, crs, dissolve = (
+                self._canvas_extent(),
+                self._canvas_crs(),
+                self.dock.dissolve_box.isChecked(),
+            )
+            return ClassifyTask(
+                self.engine, self.layer.source(), head, extent, crs, dissolve, self._classified, **layer
+            )
+
+        self._start_view_task(
+            ClassifyTask,
+            self.tr("A classification is already running: wait for it or cancel it."),
+            self.tr("Classifying the view…"),
+            make,
+        )
+
+    def _classified(self, task: ClassifyTask) -> None:
+        if self._view_task_result(task, self.tr("Classification cancelled: no layer was added")) is None:
+            return
+        if not task.result["features"]:
+            self.dock.show_status(
+                self.tr("Nothing to classify in view (no valid pixels): no layer was added")
+            )
+            return
+        name = self.tr("TerraSAM land cover ({raster})").format(raster=task.layer_name)
+        QgsProject.instance().addMapLayer(land_cover_layer(name, task.layer_crs, task.result))
+        self.dock.show_areas(task.result["classes"])
+        summary = task.result["summary"]
+        self.dock.show_status(
+            self.tr("{n} cells classified over {ha:,.1f} ha").format(
+                n=summary["cells"], ha=summary["area_ha"]
+            )
+        )
+
+    def _start_view_task(self, task_type: type, running: str, status: str, make: Callable) -> None:
+        """Start a job over the canvas extent (``make(layer_name=..., layer_crs=...)`` builds it, or says why
+        not and returns None): one of a kind at a time, its action disabled while it runs."""
+        if any(isinstance(t, task_type) for t in self.tasks):
+            self.error(running)
+            return
+        if not self._check_ready():
+            return
+        task = make(layer_name=self.layer.name(), layer_crs=self.layer.crs())
+        if task is not None:
+            self._action_of(task).setEnabled(False)
+            self._start_with_progress(task, status)
+
+    def _view_task_result(self, task, cancelled: str):
+        """A finished view job's result, or None once the user has been told why there is none."""
+        self._forget(task)
+        if self.closed:
+            return None
+        self._hide_progress()
+        self._action_of(task).setEnabled(True)
+        if task.error:
+            self.error(task.error)
+            return None
+        if (
+            task.isCanceled() or task.result is None
+        ):  # even if it finished just before the cancel: the user said no
+            self.dock.show_status(cancelled)
+            return None
+        return task.result
+
+    def _action_of(self, task):
+        return self.dock.everything_action if isinstance(task, EverythingTask) else self.dock.classify_action
+
     def cancel_tasks(self) -> None:
         for task in list(self.tasks):
             task.cancel()
 
     # -- helpers ------------------------------------------------------------------------------------------
+    def _call(self, method: str, **params):
+        """An engine call from the UI thread; its error reaches the user and the result is ``False``."""
+        try:
+            return self.engine.call(method, params)
+        except MissingPackages as exc:
+            self.error(install_hint(exc.missing, exc.python))
+        except SamCoreError as exc:
+            self.error(str(exc))
+        return False
+
     def _hide_progress(self) -> None:
-        """Hide the progress bar and Cancel unless another encode or segment-everything task still runs."""
-        if not any(isinstance(t, (EncodeTilesTask, EverythingTask)) for t in self.tasks):
+        """Hide the progress bar and Cancel unless another long task (not a model load) still runs."""
+        if all(isinstance(t, LoadModelTask) for t in self.tasks):
             self.dock.show_progress(None)
 
     def _check_ready(self) -> bool:
         if self.model is None:
             self.error(self.tr("Choose a SAM checkpoint first (Model → Checkpoint)."))
-        elif self.source is None:
+        elif self.bands is None:
             self.error(self.tr("Choose a raster layer first."))
-        return self.session is not None
+        return self.state is not None
 
-    def _key(self, tile, raster=None, bands=None) -> tuple:
-        return (str(raster or self.source.path), tuple(bands or self.source.bands), tile.window)
+    def _key(self, tile: dict) -> tuple:
+        return (self.layer.source(), self.bands, tile["col"], tile["row"])
 
-    def _canvas_crs(self) -> CRS | None:
+    def _canvas_crs(self) -> str | None:
         crs = self.canvas.mapSettings().destinationCrs()
-        return CRS.from_wkt(crs.toWkt(2)) if crs.isValid() else None  # WKT2_2018
+        return crs.toWkt(QgsCoordinateReferenceSystem.WKT2_2018) if crs.isValid() else None
 
     def _canvas_crs_changed(self) -> None:
-        if self.session is not None:
-            self.clear()
-            self.session.crs = self._canvas_crs()
+        """Prompts arrive in the canvas CRS: a new one clears them (the engine drops them too)."""
+        if self.state is not None:
+            self.pending.clear()
+            self._apply(lambda: self.engine.call("set_prompt_crs", {"crs": self._canvas_crs()}))
 
     def _output_layer(self, crs=None):
         """The layer to write to (created or added to the project if needed); a new layer or GeoPackage gets
@@ -444,23 +519,21 @@ class SegmentationController(QObject):
         self.preview_band.reset(QgsWkbTypes.PolygonGeometry)
         self.fg_band.reset(QgsWkbTypes.PointGeometry)
         self.bg_band.reset(QgsWkbTypes.PointGeometry)
-        session = self.session
-        if session is None:
+        state = self.state
+        if state is None:
             return
-        if session.preview is not None and session.preview.mask.any():
-            step = self._screen_step(session.preview.tile)
-            self.preview_band.setToGeometry(
-                to_qgs_geometry(session.preview.preview_geometry(step)), self.layer.crs()
-            )
+        preview = state["preview"]
+        if preview:
+            self.preview_band.setToGeometry(to_qgs_geometry(preview["wkb"]), self.layer.crs())
             # no area here: geodesic measures are computed at Accept, which keeps each click fast
             self.dock.show_status(
-                self.tr("Preview (score {score:.2f}): Accept to keep it").format(score=session.preview.score)
+                self.tr("Preview (score {score:.2f}): Accept to keep it").format(score=preview["score"])
             )
-        for point in session.points:
-            band = self.fg_band if point.label == FOREGROUND else self.bg_band
-            band.addPoint(QgsPointXY(point.x, point.y))
-        if session.box is not None:
-            xmin, ymin, xmax, ymax = session.box
+        for x, y, label in state["points"]:
+            band = self.fg_band if label == FOREGROUND else self.bg_band
+            band.addPoint(QgsPointXY(x, y))
+        if state["box"] is not None:
+            xmin, ymin, xmax, ymax = state["box"]
             self.preview_band.addGeometry(
                 QgsGeometry.fromWkt(
                     f"POLYGON(({xmin} {ymin},{xmax} {ymin},{xmax} {ymax},{xmin} {ymax},{xmin} {ymin}))"
@@ -468,20 +541,19 @@ class SegmentationController(QObject):
                 self.canvas.mapSettings().destinationCrs(),
             )
 
-    def _screen_step(self, tile) -> int:
+    def _screen_step(self) -> int:
         """Preview cell size in raster pixels: as many as fit in the band's line width on screen, since finer
         detail cannot be seen under the outline. Zoomed in to full resolution the preview is exact; Accept
         always writes the exact geometry."""
-        x0, y0, x1, y1 = tile.bounds
         to_canvas = QgsCoordinateTransform(
             self.layer.crs(), self.canvas.mapSettings().destinationCrs(), QgsProject.instance()
         )
         try:
-            width = to_canvas.transformBoundingBox(QgsRectangle(x0, y0, x1, y1)).width()
+            width = to_canvas.transformBoundingBox(self.layer.extent()).width()
         except QgsCsException:
             return 1
         screen_pixels = width / max(self.canvas.mapUnitsPerPixel(), 1e-12)
-        return max(1, int(PREVIEW_LINE_PX * tile.size / max(screen_pixels, 1.0)))
+        return max(1, int(PREVIEW_LINE_PX * self.layer.width() / max(screen_pixels, 1.0)))
 
     def _start_with_progress(self, task, status: str) -> None:
         """Start a long task with its status line, progress bar and Cancel showing."""
@@ -490,9 +562,9 @@ class SegmentationController(QObject):
         task.progressChanged.connect(self.dock.show_progress)
         self._start(task)
 
-    def _canvas_extent(self) -> tuple[float, float, float, float]:
+    def _canvas_extent(self) -> list[float]:
         extent = self.canvas.extent()
-        return extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()
+        return [extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()]
 
     def _start(self, task) -> None:
         self.tasks.append(task)
@@ -521,6 +593,6 @@ def _band(canvas, kind, colour: QColor, fill_alpha: int) -> QgsRubberBand:
     return band
 
 
-def _cache_dir() -> str:
-    default = os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "embeddings")
-    return QgsSettings().value(f"{SETTINGS}/cache_dir", default)
+def _log_engine(line: str) -> None:
+    """The engine's stderr (warnings, a traceback before a crash) in the TerraSAM log panel."""
+    QgsMessageLog.logMessage(line, "TerraSAM", Qgis.Info)

@@ -1,49 +1,78 @@
-"""Which of TerraSAM's Python dependencies are missing, checked without importing them.
+"""Which Python runs the TerraSAM engine, and which of its packages it lacks.
 
-``importlib.util.find_spec`` only locates a package; it never executes it, so the check stays fast even though
-``import torch`` takes seconds. It cannot tell whether a found package actually imports (a torch/torchvision
-pair that does not match, for instance); the code that uses the model reports such errors when it runs.
+The engine (``sam_core``: torch, rasterio, shapely, pyproj) runs in a process of its own, never inside
+QGIS (see ``sam_core/engine.py``), so the packages must be importable by *that* Python, not QGIS's. The
+check asks it, in a short subprocess that only locates the packages (``find_spec``, no ``import torch``).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import os
+import shutil
+import subprocess
 import sys
 
 from qgis.PyQt.QtCore import QCoreApplication
 
-#: (import name, pip distribution name) of every package the segmentation features need.
-REQUIRED_MODULES: tuple[tuple[str, str], ...] = (
-    ("torch", "torch"),
-    ("torchvision", "torchvision"),
-    ("segment_anything", "segment-anything"),
-    ("rasterio", "rasterio"),
-    ("shapely", "shapely"),
-    ("pyproj", "pyproj"),
-)
+from . import settings
 
+PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: requirements.txt ships inside the plugin folder (see tools/package.py).
-REQUIREMENTS_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "requirements.txt"
-)
+REQUIREMENTS_FILE = os.path.join(PLUGIN_DIR, "requirements.txt")
+CHECK_TIMEOUT_S = 60
+_CHECK = "import json, sys; from sam_core.worker import missing_modules; print(json.dumps(missing_modules()))"
 
 
-def _is_available(module: str) -> bool:
+def engine_python() -> str:
+    """The interpreter for the engine: the ``TerraSAM/python`` setting, else ``$TERRASAM_PYTHON``, else a
+    ``.venv`` inside the plugin folder (a developer checkout), else the Python that QGIS embeds."""
+    chosen = settings.value("python") or os.environ.get("TERRASAM_PYTHON", "")
+    if chosen:
+        return str(chosen)
+    for venv_python in (
+        os.path.join(PLUGIN_DIR, ".venv", "bin", "python"),
+        os.path.join(PLUGIN_DIR, ".venv", "Scripts", "python.exe"),
+    ):
+        if os.path.isfile(venv_python):
+            return venv_python
+    return _qgis_python()
+
+
+def _qgis_python() -> str:
+    """The standalone interpreter of the Python QGIS embeds (``sys.executable`` is QGIS itself there)."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if os.name == "nt":
+        candidates = [os.path.join(sys.base_exec_prefix, name) for name in ("python3.exe", "python.exe")]
+    else:
+        candidates = [os.path.join(sys.base_exec_prefix, "bin", f"python{version}")]
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return candidate
+    return shutil.which("python3") or "python3"
+
+
+def missing_dependencies(python: str | None = None) -> list[str]:
+    """The pip names of the required packages ``python`` (default: ``engine_python()``) cannot find; every
+    package when that Python cannot be run at all."""
+    from ..sam_core.worker import REQUIRED_MODULES
+
+    python = python or engine_python()
     try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError, AttributeError):
-        # ValueError: the module sits in sys.modules with __spec__ None (or is None itself in some Pythons);
-        # ImportError: a parent package is broken; AttributeError: a parent is not a package.
-        return False
+        result = subprocess.run(
+            [python, "-c", _CHECK],
+            cwd=PLUGIN_DIR,
+            capture_output=True,
+            text=True,
+            timeout=CHECK_TIMEOUT_S,
+            check=False,
+        )
+        return list(json.loads(result.stdout))
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return [dist for _, dist in REQUIRED_MODULES]
 
 
-def missing_dependencies(modules: tuple[tuple[str, str], ...] = REQUIRED_MODULES) -> list[str]:
-    """The pip names (``segment-anything``, ``torch``, ...) of the required packages that cannot be found."""
-    return [dist for module, dist in modules if not _is_available(module)]
-
-
-def install_hint(missing: list[str], requirements: str = REQUIREMENTS_FILE) -> str:
+def install_hint(missing: list[str], python: str | None = None, requirements: str = REQUIREMENTS_FILE) -> str:
     """A user-facing message naming ``missing`` and the exact commands that install them."""
     if not missing:
         return ""
@@ -53,25 +82,15 @@ def install_hint(missing: list[str], requirements: str = REQUIREMENTS_FILE) -> s
     # fmt: off
     text = QCoreApplication.translate(
         "TerraSAM",
-        "TerraSAM needs these Python packages, which the Python that "
-        "QGIS runs cannot find: {packages}. Segmentation is disabled until they are installed. Install them "
-        'with: python3 -m pip install -r "{requirements}" (where the system Python is externally managed, '
-        "as on Debian or Ubuntu, use a virtual environment instead: "
-        "/usr/bin/python3 -m venv --system-site-packages ~/.terrasam-venv, then "
-        '~/.terrasam-venv/bin/python -m pip install -r "{requirements}", and start QGIS with PYTHONPATH '
-        "set to that environment's site-packages folder). Then restart QGIS."
+        "TerraSAM runs its engine with the Python at {python}, which cannot find these packages: "
+        "{packages}. Segmentation is disabled until they are installed. Install them with: "
+        '"{python}" -m pip install -r "{requirements}" (where that Python is externally managed, as on '
+        "Debian or Ubuntu, make a virtual environment instead: /usr/bin/python3 -m venv ~/.terrasam-venv, "
+        'then ~/.terrasam-venv/bin/python -m pip install -r "{requirements}", and set the QGIS setting '
+        "TerraSAM/python, or the environment variable TERRASAM_PYTHON, to ~/.terrasam-venv/bin/python). "
+        "Then open TerraSAM again."
     )
     # fmt: on
-    return text.format(packages=", ".join(missing), requirements=requirements)
-
-
-def keep_triton_out() -> None:
-    """Make triton unimportable in QGIS before torch is first imported there.
-
-    torch imports triton (a GPU kernel compiler) whenever it is installed, and the registry's torch wheels
-    install it. Its bundled LLVM collides with the system LLVM that QGIS's OpenGL (Mesa) has already loaded:
-    QGIS dies on a segfault at ``import torch``. TerraSAM's inference never compiles kernels, and torch runs
-    without triton (it treats it as absent).
-    """
-    if "torch" not in sys.modules:
-        sys.modules.setdefault("triton", None)
+    return text.format(
+        packages=", ".join(missing), requirements=requirements, python=python or engine_python()
+    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from qgis.core import QgsMapLayerProxyModel
 from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QCoreApplication
-from qgis.PyQt.QtGui import QKeySequence
+from qgis.PyQt.QtGui import QColor, QKeySequence
 from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
     QAction,
     QActionGroup,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -20,6 +22,8 @@ from qgis.PyQt.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -53,6 +57,7 @@ class TerraSAMDock(QgsDockWidget):
         layout.addWidget(self._model_group())
         layout.addWidget(self._tools_group())
         layout.addWidget(self._output_group())
+        layout.addWidget(self._classify_group())
         self._status_rows(layout)
         layout.addStretch(1)
         self.setWidget(body)
@@ -171,6 +176,47 @@ class TerraSAMDock(QgsDockWidget):
         self.output_mode.currentIndexChanged.connect(self.output_stack.setCurrentIndex)
         form.addRow("", self.output_stack)
         return group
+
+    def _classify_group(self) -> QGroupBox:
+        """Land cover: a head file, Classify view, and the area per class of the last run."""
+        group = QGroupBox(self.tr("Land cover"))
+        form = QFormLayout(group)
+        self.head_widget = QgsFileWidget()
+        self.head_widget.setFilter(self.tr("TerraSAM classifier head (*.pth *.pt);;All files (*)"))
+        self.head_widget.setToolTip(
+            self.tr("A classifier head trained with python -m sam_core train-classifier on this model")
+        )
+        form.addRow(self.tr("Head"), self.head_widget)
+        self.classify_action = QAction(self.tr("Classify view"), self)
+        self.classify_action.setToolTip(
+            self.tr("Classify the current view into land-cover cells, added as a new styled layer")
+        )
+        self.dissolve_box = QCheckBox(self.tr("One polygon per class"))
+        row = QHBoxLayout()
+        row.addWidget(self._button(self.classify_action))
+        row.addWidget(self.dissolve_box)
+        form.addRow(row)
+        self.area_table = QTableWidget(0, 3)
+        self.area_table.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Area (ha)"), self.tr("%")])
+        self.area_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.area_table.verticalHeader().setVisible(False)
+        self.area_table.horizontalHeader().setStretchLastSection(True)
+        self.area_table.setVisible(False)
+        form.addRow(self.area_table)
+        return group
+
+    def show_areas(self, classes: list[dict]) -> None:
+        """The area per class (``class``, ``area_ha``, ``percent``, ``colour``) in the table, largest first."""
+        rows = sorted((c for c in classes if c["area_m2"] > 0), key=lambda c: -c["area_m2"])
+        self.area_table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            name = QTableWidgetItem(row["class"])
+            name.setData(1, QColor(row["colour"]))  # Qt.DecorationRole: the class's colour swatch
+            self.area_table.setItem(i, 0, name)
+            self.area_table.setItem(i, 1, QTableWidgetItem(f"{row['area_ha']:,.1f}"))
+            self.area_table.setItem(i, 2, QTableWidgetItem(f"{row['percent']:.1f}"))
+        self.area_table.resizeColumnsToContents()
+        self.area_table.setVisible(bool(rows))
 
     def _status_rows(self, layout: QVBoxLayout) -> None:
         """The status line, then the progress bar and Cancel, straight in the dock's layout: nested in a

@@ -1,6 +1,6 @@
 """Where accepted objects go: a new memory layer, an existing polygon layer, or a GeoPackage file.
 
-Each target takes the core's output records (geometry in the raster's CRS plus the TerraSAM fields) and adds
+Each target takes the engine's output records (WKB geometry in the raster's CRS plus the TerraSAM fields) and adds
 them as features, all in one call. Measures are never recomputed here: ``area_m2`` and ``perimeter_m`` come
 from ``sam_core``.
 """
@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 
-import shapely
 from qgis.core import (
+    QgsCategorizedSymbolRenderer,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsFeature,
     QgsField,
     QgsFields,
+    QgsFillSymbol,
     QgsGeometry,
     QgsProject,
+    QgsRendererCategory,
     QgsVectorFileWriter,
     QgsVectorLayer,
     QgsWkbTypes,
@@ -42,19 +44,31 @@ FIELD_TYPES = {
 }
 
 
-def object_fields() -> QgsFields:
+#: land-cover layers: a cell's fields, or (dissolved) a class's (see ``sam_core.classify``)
+CLASS_FIELD_TYPES = {
+    "id": QVariant.Int,
+    "class": QVariant.String,
+    "class_id": QVariant.Int,
+    "cells": QVariant.Int,
+    "probability": QVariant.Double,
+    "area_m2": QVariant.Double,
+    "area_ha": QVariant.Double,
+    "percent": QVariant.Double,
+    "colour": QVariant.String,
+}
+
+
+def object_fields(field_types: dict = FIELD_TYPES) -> QgsFields:
     fields = QgsFields()
-    for name, kind in FIELD_TYPES.items():
+    for name, kind in field_types.items():
         fields.append(QgsField(name, kind))
     return fields
 
 
-def to_qgs_geometry(geometry) -> QgsGeometry:
-    """shapely → QgsGeometry through WKB (no precision lost)."""
+def to_qgs_geometry(wkb: bytes) -> QgsGeometry:
+    """The engine's WKB (2-D MultiPolygon, see ``sam_core.engine.to_wkb``) as a QgsGeometry, no precision lost."""
     qgs = QgsGeometry()
-    # 2-D WKB, said explicitly: inside the qgis binary, shapely's GEOS calls resolve to QGIS's own (older) GEOS,
-    # which rejects the output dimension shapely 2.2 asks for by default
-    qgs.fromWkb(shapely.to_wkb(shapely.MultiPolygon(shapely.get_parts(geometry)), output_dimension=2))
+    qgs.fromWkb(wkb)
     return qgs
 
 
@@ -105,12 +119,28 @@ def next_id(layer: QgsVectorLayer) -> int:
     return int(layer.maximumValue(index) or 0) + 1
 
 
-def new_memory_layer(name: str, crs: QgsCoordinateReferenceSystem) -> QgsVectorLayer:
+def new_memory_layer(
+    name: str, crs: QgsCoordinateReferenceSystem, field_types: dict = FIELD_TYPES
+) -> QgsVectorLayer:
     layer = QgsVectorLayer(f"MultiPolygon?crs={crs.authid() or 'EPSG:4326'}", name, "memory")
     if not crs.authid():
         layer.setCrs(crs)
-    layer.dataProvider().addAttributes(object_fields().toList())
+    layer.dataProvider().addAttributes(object_fields(field_types).toList())
     layer.updateFields()
+    return layer
+
+
+def land_cover_layer(name: str, crs: QgsCoordinateReferenceSystem, result: dict) -> QgsVectorLayer:
+    """A memory layer of the engine's ``classify`` result, one fixed colour per class (the head's), every
+    class of the head in the legend whether found or not, so maps of several runs compare at a glance."""
+    first = result["features"][0] if result["features"] else {}
+    layer = new_memory_layer(name, crs, {k: v for k, v in CLASS_FIELD_TYPES.items() if k in first})
+    add_records(layer, result["features"], crs)
+    categories = []
+    for row in result["classes"]:
+        symbol = QgsFillSymbol.createSimple({"color": row["colour"], "outline_style": "no"})
+        categories.append(QgsRendererCategory(row["class"], symbol, row["class"]))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("class", categories))
     return layer
 
 

@@ -1,0 +1,226 @@
+"""What every TerraSAM algorithm shares: the package check, common parameters and their command-line form."""
+
+from __future__ import annotations
+
+import re
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+
+from ..ui import settings
+from .layers import raster_file
+from .runner import EngineRunner, Workspace, engine_status
+
+#: the dock's settings (ui/controller.py): the same checkpoint, head, device and embedding cache by default
+DEVICES = ["auto", "cpu", "cuda"]
+
+
+def _setting(name: str) -> str | None:
+    return settings.value(name) or None
+
+
+def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
+    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    return parameter
+
+
+class TerraSAMAlgorithm(QgsProcessingAlgorithm):
+    """Base of the TerraSAM algorithms: each subclass names its engine command and builds its arguments
+    in ``run``; this class checks the engine's packages, gives each execution a workspace and runner, and
+    defines the parameters several algorithms share. An instance keeps no state between executions."""
+
+    RASTER = "RASTER"
+    CHECKPOINT = "CHECKPOINT"
+    EXTENT = "EXTENT"
+    BANDS = "BANDS"
+    DEVICE = "DEVICE"
+    CACHE_DIR = "CACHE_DIR"
+    TILE_SIZE = "TILE_SIZE"
+    OVERLAP = "OVERLAP"
+    MIN_AREA_M2 = "MIN_AREA_M2"
+    MIN_HOLE_M2 = "MIN_HOLE_M2"
+    SIMPLIFY_PX = "SIMPLIFY_PX"
+    OUTPUT = "OUTPUT"
+    #: without a cache folder of its own, the command uses the dock's embedding cache
+    SHARES_DOCK_CACHE = True
+
+    @staticmethod
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("TerraSAMAlgorithm", text)
+
+    def createInstance(self):
+        return type(self)()
+
+    def canExecute(self):
+        return engine_status()
+
+    def processAlgorithm(self, parameters, context, feedback):
+        feedback = feedback if feedback is not None else QgsProcessingFeedback()
+        with Workspace() as workspace:
+            return self.process(parameters, context, feedback, workspace, EngineRunner(feedback))
+
+    def process(self, parameters, context, feedback, workspace, engine) -> dict:
+        raise NotImplementedError
+
+    # -- shared parameters ----------------------------------------------------------------------------------
+
+    def add_raster(self) -> None:
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(self.RASTER, TerraSAMAlgorithm.tr("Raster (a local file)"))
+        )
+
+    def add_checkpoint(self) -> None:
+        self.add_model_file(
+            self.CHECKPOINT,
+            TerraSAMAlgorithm.tr("SAM checkpoint (.pth)"),
+            "checkpoint",
+            TerraSAMAlgorithm.tr("SAM checkpoints (*.pth *.pt);;All files (*)"),
+        )
+
+    def add_model_file(self, name: str, description: str, setting: str, file_filter: str) -> None:
+        """A checkpoint or head file, by default the one last chosen in the dock (setting ``setting``)."""
+        self.addParameter(
+            QgsProcessingParameterFile(
+                name,
+                description,
+                QgsProcessingParameterFile.File,
+                defaultValue=_setting(setting),
+                fileFilter=file_filter,
+            )
+        )
+
+    def add_extent(self) -> None:
+        self.addParameter(
+            QgsProcessingParameterExtent(
+                self.EXTENT, TerraSAMAlgorithm.tr("Extent (default: the whole raster)"), optional=True
+            )
+        )
+
+    def add_bands(self) -> None:
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterString(
+                    self.BANDS,
+                    TerraSAMAlgorithm.tr(
+                        "Bands as red,green,blue, e.g. 4,3,2, or one band (default: automatic)"
+                    ),
+                    optional=True,
+                )
+            )
+        )
+
+    def add_integer(self, name: str, description: str, default: int, minimum: int = 0) -> None:
+        number = QgsProcessingParameterNumber(
+            name, description, QgsProcessingParameterNumber.Integer, default, minValue=minimum
+        )
+        self.addParameter(advanced(number))
+
+    def add_tiling(self, tile_size: int | None = 1024, overlap: int | None = 256) -> None:
+        if tile_size is not None:
+            self.add_integer(self.TILE_SIZE, TerraSAMAlgorithm.tr("Tile size (pixels)"), tile_size, 16)
+        if overlap is not None:
+            self.add_integer(self.OVERLAP, TerraSAMAlgorithm.tr("Tile overlap (pixels)"), overlap)
+
+    def add_postprocessing(self) -> None:
+        for name, description in (
+            (self.MIN_AREA_M2, TerraSAMAlgorithm.tr("Drop parts smaller than (m²)")),
+            (self.MIN_HOLE_M2, TerraSAMAlgorithm.tr("Fill holes smaller than (m²)")),
+            (self.SIMPLIFY_PX, TerraSAMAlgorithm.tr("Simplification tolerance (pixels)")),
+        ):
+            number = QgsProcessingParameterNumber(
+                name, description, QgsProcessingParameterNumber.Double, 0.0, minValue=0.0
+            )
+            self.addParameter(advanced(number))
+
+    def cache_parameter(self, description: str | None = None, is_advanced: bool = True):
+        parameter = QgsProcessingParameterFile(
+            self.CACHE_DIR,
+            description
+            or TerraSAMAlgorithm.tr("Embedding cache folder (default: the TerraSAM dock's cache)"),
+            QgsProcessingParameterFile.Folder,
+            optional=True,
+        )
+        return advanced(parameter) if is_advanced else parameter
+
+    def add_device(self) -> None:
+        device = _setting("device")
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterEnum(
+                    self.DEVICE,
+                    TerraSAMAlgorithm.tr("Device"),
+                    DEVICES,
+                    defaultValue=DEVICES.index(device) if device in DEVICES else 0,
+                )
+            )
+        )
+
+    # -- their command-line form ----------------------------------------------------------------------------
+
+    def checkpoint_args(self, parameters, context) -> list[str]:
+        checkpoint = self.parameterAsFile(parameters, self.CHECKPOINT, context)
+        if not checkpoint:
+            raise QgsProcessingException(
+                TerraSAMAlgorithm.tr(
+                    "Choose a SAM checkpoint file (.pth), e.g. sam_vit_b_01ec64.pth from "
+                    "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth"
+                )
+            )
+        return ["--checkpoint", checkpoint]
+
+    def raster_args(self, parameters, context) -> list[str]:
+        """The raster and checkpoint, then every shared option the algorithm defines."""
+        args = [raster_file(self.parameterAsRasterLayer(parameters, self.RASTER, context))]
+        args += self.checkpoint_args(parameters, context)
+        return args + self.option_args(parameters, context)
+
+    def option_args(self, parameters, context) -> list[str]:
+        args: list[str] = []
+        if self.parameterDefinition(self.BANDS) is not None:
+            bands = re.sub(r"[\s;]+", ",", self.parameterAsString(parameters, self.BANDS, context).strip())
+            if bands.strip(","):
+                args.append(f"--bands={bands.strip(',')}")
+        if self.parameterDefinition(self.DEVICE) is not None:
+            args += ["--device", DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]]
+        if self.parameterDefinition(self.CACHE_DIR) is not None:
+            cache = self.parameterAsFile(parameters, self.CACHE_DIR, context)
+            cache = cache or (settings.cache_dir() if self.SHARES_DOCK_CACHE else "")
+            if cache:
+                args += ["--cache-dir", cache]
+        for name, option in (
+            (self.TILE_SIZE, "--tile-size"),
+            (self.OVERLAP, "--overlap"),
+            (self.MIN_AREA_M2, "--min-area-m2"),
+            (self.MIN_HOLE_M2, "--min-hole-m2"),
+            (self.SIMPLIFY_PX, "--simplify-px"),
+        ):
+            if self.parameterDefinition(name) is not None:
+                args += [option, _number(self.parameterAsDouble(parameters, name, context))]
+        return args + self.extent_args(parameters, context)
+
+    def extent_args(self, parameters, context) -> list[str]:
+        if self.parameterDefinition(self.EXTENT) is None or not parameters.get(self.EXTENT):
+            return []
+        rect = self.parameterAsExtent(parameters, self.EXTENT, context)
+        if rect.isNull() or rect.isEmpty():
+            return []
+        args = [f"--extent={rect.xMinimum()!r},{rect.yMinimum()!r},{rect.xMaximum()!r},{rect.yMaximum()!r}"]
+        crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        if crs.isValid():
+            args += ["--extent-crs", crs.authid() if crs.authid().startswith("EPSG:") else crs.toWkt()]
+        return args
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -1,0 +1,45 @@
+"""The ``terrasam`` Processing provider: its name, icon and algorithms."""
+
+from __future__ import annotations
+
+import os
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from .evaluation import EvaluateSegmentationAlgorithm
+from .landcover import ClassifyLandCoverAlgorithm, TrainClassifierAlgorithm
+from .segmentation import EncodeRasterAlgorithm, SegmentEverythingAlgorithm, SegmentPromptsAlgorithm
+
+ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "icon.png")
+ALGORITHMS = (
+    EncodeRasterAlgorithm,
+    SegmentPromptsAlgorithm,
+    SegmentEverythingAlgorithm,
+    ClassifyLandCoverAlgorithm,
+    TrainClassifierAlgorithm,
+    EvaluateSegmentationAlgorithm,
+)
+
+
+class TerraSAMProvider(QgsProcessingProvider):
+    @staticmethod
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("TerraSAMProvider", text)
+
+    def id(self) -> str:
+        return "terrasam"
+
+    def name(self) -> str:
+        return self.tr("TerraSAM")
+
+    def longName(self) -> str:
+        return self.tr("TerraSAM: Segment Anything for rasters")
+
+    def icon(self) -> QIcon:
+        return QIcon(ICON_PATH)
+
+    def loadAlgorithms(self) -> None:
+        for algorithm in ALGORITHMS:
+            self.addAlgorithm(algorithm())

@@ -1,0 +1,27 @@
+"""TerraSAM's QGIS settings (group ``TerraSAM``), one place for the dock and the Processing algorithms.
+
+Keys: ``checkpoint``, ``device``, ``head`` (the dock remembers the user's choices; Processing takes them as
+defaults), ``cache_dir`` (the embedding cache both share, so tiles encoded in one are instant in the other)
+and ``python`` (the engine's interpreter, see ``ui/dependencies.py``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from qgis.core import QgsApplication, QgsSettings
+
+GROUP = "TerraSAM"
+
+
+def value(name: str, default: str = "") -> str:
+    return str(QgsSettings().value(f"{GROUP}/{name}", default) or default)
+
+
+def set_value(name: str, new: str) -> None:
+    QgsSettings().setValue(f"{GROUP}/{name}", new)
+
+
+def cache_dir() -> str:
+    """The embedding cache folder (default: ``terrasam/embeddings`` in the QGIS profile)."""
+    return value("cache_dir", os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "embeddings"))
