@@ -346,12 +346,12 @@ class _open_segmenter:
         from .embeddings import EmbeddingCache
         from .model import load_model
         from .raster import RasterSource
-        from .segment import DEFAULT_OVERLAP, Segmenter
+        from .segment import Segmenter, prompt_overlap
 
         self.source = RasterSource(self.args.raster, bands=self.args.bands)
         try:
             if self.check is not None:
-                self.check(self.source.grid(self.args.tile_size, DEFAULT_OVERLAP))
+                self.check(self.source.grid(self.args.tile_size, prompt_overlap(self.args.tile_size)))
             model = load_model(self.args.checkpoint, self.args.device)
             return Segmenter(
                 self.source, model, EmbeddingCache(self.args.cache_dir), tile_size=self.args.tile_size

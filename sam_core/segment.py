@@ -27,6 +27,12 @@ DEFAULT_TILE_SIZE = 1024
 DEFAULT_OVERLAP = 256
 
 
+def prompt_overlap(tile_size: int) -> int:
+    """Tile overlap for prompting: 256 px (an object up to a quarter tile wide fits whole in some tile), a
+    quarter of smaller tiles."""
+    return min(DEFAULT_OVERLAP, tile_size // 4)
+
+
 @dataclass(frozen=True)
 class SegmentResult:
     """One object: SAM's mask on its tile, and lazily its exact geometry (raster CRS) and geodesic measures.
@@ -102,10 +108,10 @@ class Segmenter:
         model: LoadedModel,
         cache: EmbeddingCache | None = None,
         tile_size: int = DEFAULT_TILE_SIZE,
-        overlap: int = DEFAULT_OVERLAP,
+        overlap: int | None = None,
     ) -> None:
         self.source, self.model = source, model
-        self.grid = source.grid(tile_size, overlap)
+        self.grid = source.grid(tile_size, prompt_overlap(tile_size) if overlap is None else overlap)
         self.encoder = TileEncoder(model, source, cache)
 
     def tile_for(self, prompts: Prompts) -> Tile:

@@ -106,6 +106,21 @@ def test_box_prompt_and_preview(tmp_path, rgb_tif, tiny_checkpoint):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_small_tiles_get_a_quarter_tile_overlap(tmp_path, rgb_tif, tiny_checkpoint):
+    """--tile-size 256 used to fail on the fixed 256 px prompting overlap; it gets 64 px now."""
+    from sam_core.raster import RasterSource
+    from sam_core.segment import Segmenter, prompt_overlap
+
+    assert (prompt_overlap(1024), prompt_overlap(512), prompt_overlap(256)) == (256, 128, 64)
+    with RasterSource(rgb_tif) as source:
+        assert Segmenter(source, None, tile_size=256).grid.stride == 192
+    x, y = centre(rgb_tif)
+    out = tmp_path / "small.gpkg"
+    result = segment_cli(rgb_tif, tiny_checkpoint, "--point", f"{x},{y}", "--tile-size", "256", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert out.is_file() and pyogrio.read_info(out)["features"] == 1
+
+
 def _bad_inputs(tmp: Path, rgb: Path, ckpt: Path) -> dict[str, tuple[list, tuple[str, ...]]]:
     x, y = centre(rgb)
     broken = tmp / "broken.tif"
