@@ -33,6 +33,17 @@ START_TIMEOUT_S = 120.0
 POLL_S = 0.05
 
 
+def engine_environment(python: str) -> dict[str, str]:
+    """The environment the engine runs in: the host's (QGIS's), unbuffered, and without ``PYTHONHOME`` when
+    ``python`` belongs to a virtual environment: QGIS on Windows sets it for its own Python, and it would make
+    the venv's interpreter ignore its ``pyvenv.cfg``, and so its packages."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    folder = Path(python).parent  # not resolved: a venv's python is a link to the base interpreter
+    if (folder / "pyvenv.cfg").is_file() or (folder.parent / "pyvenv.cfg").is_file():
+        env.pop("PYTHONHOME", None)
+    return env
+
+
 class EngineStopped(SamCoreError):
     """The engine process ended while a call was waiting for it."""
 
@@ -87,7 +98,7 @@ class EngineClient:
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                    env=engine_environment(self.python),
                     creationflags=flags,
                 )
             except OSError as exc:

@@ -26,6 +26,7 @@ from typing import Self
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProcessingUtils
 from qgis.PyQt.QtCore import QCoreApplication
 
+from ..sam_core.client import engine_environment
 from ..ui.dependencies import PLUGIN_DIR, engine_python, install_hint, missing_dependencies
 
 PROGRESS_PREFIX = "progress: "
@@ -86,7 +87,7 @@ class EngineRunner:
                 text=True,
                 encoding="utf-8",
                 errors="replace",
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=engine_environment(python),
                 creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
             )
         except OSError as exc:

@@ -95,3 +95,15 @@ def test_a_python_without_the_packages_is_named_with_what_it_lacks(tmp_path):
 def test_an_interpreter_that_does_not_exist_is_a_clear_error(tmp_path):
     with pytest.raises(SamCoreError, match="cannot start the TerraSAM engine"):
         EngineClient(str(tmp_path / "python")).call("state")
+
+
+def test_a_venv_engine_ignores_the_hosts_pythonhome(monkeypatch, rgb_tif):
+    """QGIS on Windows sets PYTHONHOME for its own Python; a venv's interpreter must not inherit it."""
+    monkeypatch.setenv("PYTHONHOME", "/nonexistent/python-home")
+    broken = subprocess.run([PYTHON, "-c", "pass"], check=False, capture_output=True, timeout=60)
+    assert broken.returncode != 0  # what the engine would meet with the host's PYTHONHOME
+    client = EngineClient(PYTHON)  # this test runs in the project's .venv
+    try:
+        assert client.call("open_raster", {"path": str(rgb_tif)})["bands"] == [1, 2, 3]
+    finally:
+        client.close()

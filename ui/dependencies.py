@@ -55,6 +55,7 @@ def _qgis_python() -> str:
 def missing_dependencies(python: str | None = None) -> list[str]:
     """The pip names of the required packages ``python`` (default: ``engine_python()``) cannot find; every
     package when that Python cannot be run at all."""
+    from ..sam_core.client import engine_environment
     from ..sam_core.worker import REQUIRED_MODULES
 
     python = python or engine_python()
@@ -62,6 +63,7 @@ def missing_dependencies(python: str | None = None) -> list[str]:
         result = subprocess.run(
             [python, "-c", _CHECK],
             cwd=PLUGIN_DIR,
+            env=engine_environment(python),
             capture_output=True,
             text=True,
             timeout=CHECK_TIMEOUT_S,
