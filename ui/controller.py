@@ -1,11 +1,12 @@
-"""Behaviour of the dock: QGIS objects in, core requests out, core results back as layers.
+"""Behaviour of the dock: QGIS objects in, engine requests out, engine results back as layers.
 
-Clicks and boxes arrive from the map tools in the canvas CRS and go, untouched, to the core's
-``PromptSession`` (which transforms, validates and measures). The first prompt on a tile starts an
-``EncodeTilesTask``; the prompt waits and is applied when the tile is ready, so the UI never blocks on the
-encoder. Decoding an encoded tile is fast and runs on the UI thread. "Segment everything in view" runs the
-core's automatic mode over the canvas extent in an ``EverythingTask`` and writes all its objects at once,
-or nothing if it is cancelled.
+The core runs in the engine process (``sam_core/engine.py``); this controller holds only what the dock shows:
+the engine's last prompt state (points, box, preview as WKB) and which tiles are encoded. Clicks and boxes
+arrive from the map tools in the canvas CRS and go, untouched, to the engine's prompt session (which
+transforms, validates and measures). The first prompt on a tile starts an ``EncodeTilesTask``; the prompt
+waits and is applied when the tile is ready, so the UI never blocks on the encoder. A preview on an encoded
+tile is one short engine call from the UI thread. "Segment everything in view" and "Classify view" run over
+the canvas extent in tasks and write all their results at once, or nothing if they are cancelled.
 """
 
 from __future__ import annotations
