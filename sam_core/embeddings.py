@@ -38,7 +38,7 @@ class EmbeddingCache:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.max_items = max(1, int(max_items))
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()  # the plugin encodes in a worker thread while the UI thread predicts
+        self._lock = threading.Lock()  # the engine encodes in one thread while another predicts
 
     def get(self, key: str) -> np.ndarray | None:
         with self._lock:
