@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from .errors import SamCoreError
-from .model import LoadedModel, ModelInfo
+from .model import LoadedModel, ModelInfo, load_weights_file
 from .raster import Stretch
 
 HEAD_FORMAT = "terrasam-classifier-head"
@@ -225,12 +225,7 @@ def new_head(
 def load_head(path: str | os.PathLike, model: LoadedModel | ModelInfo | None = None) -> ClassifierHead:
     """Read a head file (no pickled code runs); with ``model``, refuse a head of another encoder."""
     path = Path(path)
-    if not path.is_file():
-        raise SamCoreError(f"head file not found: {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise SamCoreError(f"head file {path.name} is damaged or not a TerraSAM head file") from exc
+    payload = load_weights_file(path, "head file", "a TerraSAM head file")
     if not isinstance(payload, dict) or payload.get("format") != HEAD_FORMAT:
         raise SamCoreError(
             f"{path.name} is not a TerraSAM classifier head (train one with train-classifier; "

@@ -179,15 +179,21 @@ def _indexes(state: dict, pattern: str) -> list[int]:
     return found
 
 
+def load_weights_file(path: Path, noun: str, expected: str):
+    """``torch.load`` without executing pickled code (``weights_only``): a missing or unreadable file is one
+    readable error naming it as ``noun`` (and saying it is not ``expected``)."""
+    if not path.is_file():
+        raise SamCoreError(f"{noun} not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise SamCoreError(f"{noun} {path.name} is damaged or not {expected}") from exc
+
+
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Load a checkpoint's tensors without executing pickled code; every failure is a readable error."""
     path = Path(path)
-    if not path.is_file():
-        raise SamCoreError(f"checkpoint not found: {path}")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise SamCoreError(f"checkpoint {path.name} is damaged or not a PyTorch checkpoint file") from exc
+    obj = load_weights_file(path, "checkpoint", "a PyTorch checkpoint file")
     for key in ("model", "state_dict"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]

@@ -3,13 +3,11 @@ and the dock survives that process dying."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
+from cli_helpers import fresh_process_report
 from qgis.core import QgsTask
 from ui_helpers import (
     Messages,
@@ -23,8 +21,6 @@ from ui_helpers import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-#: what would clash with QGIS's own libraries inside the qgis binary (GEOS, GDAL, PROJ, LLVM)
-HEAVY = ("torch", "triton", "shapely", "rasterio", "pyproj", "segment_anything")
 
 # A fresh process: this test process imported all of them long ago.
 CODE = """
@@ -69,15 +65,7 @@ os._exit(0)
 
 
 def test_a_whole_prompt_session_loads_none_of_the_clashing_libraries_into_qgis(rgb_tif, tiny_checkpoint):
-    result = subprocess.run(
-        [sys.executable, "-c", CODE, str(ROOT), str(rgb_tif), str(tiny_checkpoint), ",".join(HEAVY)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = fresh_process_report(CODE, ROOT, rgb_tif, tiny_checkpoint)
     assert report == {"features": 1, "loaded": []}
 
 
