@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .atomic import atomic_output
 from .errors import SamCoreError
 from .model import LoadedModel, ModelInfo, load_weights_file
 from .raster import Stretch
@@ -171,14 +172,8 @@ class ClassifierHead:
             "meta": json.dumps(self.metadata()),
             "state": {k: v.detach().cpu().clone() for k, v in self.net.state_dict().items()},
         }
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
+        with atomic_output(path) as tmp:
             torch.save(payload, tmp)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise SamCoreError(f"cannot write head file {path}: {exc.strerror or exc}") from exc
-        finally:
-            tmp.unlink(missing_ok=True)
         return path
 
 
