@@ -222,3 +222,21 @@ def test_all_or_nothing_undoes_renames_done_when_a_later_one_fails(tmp_path):
         write_text(first, "new")
         write_text(tmp_path / "c.json", "new")
     assert first.read_text() == (tmp_path / "c.json").read_text() == "new"
+
+
+def test_a_failed_report_removes_the_folders_it_created_and_keeps_the_users(tmp_path):
+    """The training report's folders: made inside the block, removed again when it fails (only if empty:
+    a folder the user had, or one holding their files, stays)."""
+    from sam_core.atomic import all_or_nothing, make_folder, write_text
+
+    kept = tmp_path / "existing_report"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("the user's")
+    with pytest.raises(RuntimeError), all_or_nothing():
+        write_text(make_folder(tmp_path / "new_report" / "train_80") / "metrics.json", "{}")
+        write_text(make_folder(kept / "train_50") / "metrics.json", "{}")
+        raise RuntimeError("the plot failed")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "existing_report",
+        "existing_report/notes.txt",
+    ]
