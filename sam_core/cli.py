@@ -512,15 +512,20 @@ def _progress(fraction: float) -> None:
 def cmd_train_classifier(args) -> int:
     from pathlib import Path
 
-    from .embeddings import EmbeddingCache
-    from .model import load_model
     from .output_paths import check_output_folder
     from .patches import open_patch_set
-    from .train import TrainOptions, train_classifier, write_report
 
     out = Path(args.out)
     report_dir = Path(args.report_dir) if args.report_dir else out.with_name(f"{out.stem}_report")
     check_output_folder(report_dir, "the report folder")
+    cache_dir = Path(args.cache_dir) if args.cache_dir else _user_cache() / "features"
+    check_output_folder(cache_dir, "the feature cache")  # creates nothing: the cache makes it when it writes
+    patches = open_patch_set(args.data_dir, args.bands, args.gsd_m)  # a bad data set fails here, before torch
+
+    from .embeddings import EmbeddingCache
+    from .model import load_model
+    from .train import TrainOptions, train_classifier, write_report
+
     options = TrainOptions(
         head=args.head,
         mode=args.mode,
@@ -531,9 +536,6 @@ def cmd_train_classifier(args) -> int:
         gsd_m=args.gsd_m,
     )
     options.validate()
-    cache_dir = Path(args.cache_dir) if args.cache_dir else _user_cache() / "features"
-    check_output_folder(cache_dir, "the feature cache")  # creates nothing: the cache makes it when it writes
-    patches = open_patch_set(args.data_dir, options.bands, options.gsd_m)  # a bad data set fails here
     model = load_model(args.checkpoint, args.device)
     result = train_classifier(patches, model, options, EmbeddingCache(cache_dir), progress=_progress)
     with all_or_nothing():
