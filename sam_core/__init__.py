@@ -15,13 +15,14 @@ order:
 - ``measures``    geodesic area and perimeter
 - ``segment``     the above together: prompts in, measured object out
 - ``prompt_files``  prompts from vector files (groups, labels, boxes): many objects in one run
-- ``output`` / ``preview``  GeoPackage/GeoJSON and PNG
+- ``output`` / ``preview``  GeoPackage/GeoJSON and PNG/JPEG
+- ``atomic`` / ``output_paths``  every file written atomically (all-or-nothing for several); outputs checked first
 - ``patches``     labelled patch folders (EuroSAT layout) for training a classifier
 - ``features``    pooled encoder features: packed (many patches per encoder pass) or per patch
 - ``head`` / ``train`` / ``confusion`` / ``plots``  classifier heads, head files, training, scores, PNG charts
 - ``gsd`` / ``classify``  ground resolution and resampling; land-cover cells over a raster from tile embeddings
 - ``metrics`` / ``evaluate``  IoU, Dice, accuracy, precision, recall, FPR, object hit rate; files on a grid
-- ``cli``         ``python -m sam_core``
+- ``cli`` / ``cli_options``  ``python -m sam_core`` and its one validation layer for options
 - ``engine`` / ``worker`` / ``client`` / ``protocol``  the core as a process of its own for the QGIS plugin
   (``python -m sam_core serve``), its pipe protocol and the plugin's side of it
 """

@@ -29,7 +29,6 @@ import csv
 import io
 import math
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ import shapely
 from pyproj import CRS
 from shapely import affinity
 
+from .atomic import write_text
 from .crs import transform_xy
 from .embeddings import EmbeddingCache, TileEncoder
 from .errors import Cancelled, SamCoreError
@@ -47,6 +47,7 @@ from .gsd import ResampledSource, ground_gsd_m, working_scale
 from .head import ClassifierHead
 from .measures import measure
 from .model import LoadedModel
+from .output_paths import check_output_file
 
 STRETCHES = ("auto", "head", "raster")
 #: Points per extent edge when the extent comes in another CRS (its edges curve in the raster's CRS).
@@ -446,14 +447,7 @@ CSV_COLUMNS = ("class", "class_id", "colour", "cells", "area_m2", "area_ha", "pe
 
 
 def check_summary_writable(path: str | os.PathLike) -> None:
-    path = Path(path)
-    if path.suffix.lower() not in SUMMARY_SUFFIXES:
-        raise SamCoreError(f"the summary must end in .json or .csv, not {path.name!r}")
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise SamCoreError(f"output folder does not exist: {folder}")
-    if not os.access(folder, os.W_OK):
-        raise SamCoreError(f"output folder is not writable: {folder}")
+    check_output_file(path, SUMMARY_SUFFIXES, "the summary")
 
 
 def write_summary(path: str | os.PathLike, result: ClassifyResult) -> Path:
@@ -469,13 +463,4 @@ def write_summary(path: str | os.PathLike, result: ClassifyResult) -> Path:
     writer.writeheader()
     for row in result.class_areas():
         writer.writerow({**row, "area_ha": f"{row['area_ha']:.4f}", "percent": f"{row['percent']:.3f}"})
-    tmp = path.parent / f".{path.stem}-{secrets.token_hex(6)}{path.suffix}"
-    try:
-        with open(tmp, "x", encoding="utf-8", newline="") as handle:
-            handle.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise SamCoreError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_text(path, buffer.getvalue())

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
+from .atomic import all_or_nothing
+from .cli_options import SEED_MAX, boundary_message, check_args, finite, real, whole
 from .errors import SamCoreError
 
 EXIT_USAGE = 2
@@ -28,11 +31,11 @@ def _point(text: str) -> tuple[float, float, int]:
     try:
         if len(parts) not in (2, 3):
             raise ValueError
-        x, y = float(parts[0]), float(parts[1])
+        x, y = finite(parts[0]), finite(parts[1])
         label = int(parts[2]) if len(parts) == 3 else 1
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"a point is X,Y or X,Y,LABEL (LABEL 1 or 0), not {text!r}"
+            f"a point is X,Y or X,Y,LABEL (LABEL 1 or 0) of finite numbers, not {text!r}"
         ) from None
     if label not in (0, 1):
         raise argparse.ArgumentTypeError(f"a point's LABEL is 1 (foreground) or 0 (background), not {label}")
@@ -46,6 +49,8 @@ def _box(text: str) -> tuple[float, float, float, float]:
             raise ValueError
     except ValueError:
         raise argparse.ArgumentTypeError(f"a box is XMIN,YMIN,XMAX,YMAX, not {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"a box is four finite numbers, not {text!r}")
     if not (values[0] < values[2] and values[1] < values[3]):
         raise argparse.ArgumentTypeError(f"a box needs XMIN < XMAX and YMIN < YMAX: {text!r}")
     return values
@@ -67,7 +72,7 @@ def _add_engine_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: RGB / first three)")
     command.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
     command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    command.add_argument("--tile-size", type=int, default=1024)
+    command.add_argument("--tile-size", type=whole(16), default=1024)
 
 
 def _add_extent_options(command: argparse.ArgumentParser) -> None:
@@ -83,9 +88,11 @@ def _add_model_options(command: argparse.ArgumentParser, out_default: str) -> No
     command.add_argument(
         "--out", default=out_default, help=f"output .gpkg or .geojson (default {out_default})"
     )
-    command.add_argument("--min-area-m2", type=float, default=0.0, help="drop parts smaller than this")
-    command.add_argument("--min-hole-m2", type=float, default=0.0, help="fill holes smaller than this")
-    command.add_argument("--simplify-px", type=float, default=0.0, help="simplification tolerance in pixels")
+    command.add_argument("--min-area-m2", type=real(0), default=0.0, help="drop parts smaller than this")
+    command.add_argument("--min-hole-m2", type=real(0), default=0.0, help="fill holes smaller than this")
+    command.add_argument(
+        "--simplify-px", type=real(0), default=0.0, help="simplification tolerance in pixels"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_engine_options(enc)
     _add_extent_options(enc)
-    enc.add_argument("--overlap", type=int, default=256, help="tile overlap in pixels (default 256)")
+    enc.add_argument("--overlap", type=whole(0), default=256, help="tile overlap in pixels (default 256)")
 
     seg = commands.add_parser(
         "segment", help="segment one object from point and/or box prompts, or one per group in --prompts"
@@ -131,13 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     every = commands.add_parser("everything", help="segment every object over an extent (automatic mode)")
     _add_model_options(every, "everything.gpkg")
     _add_extent_options(every)
-    every.add_argument("--overlap", type=int, default=256, help="tile overlap in pixels (default 256)")
-    every.add_argument("--points-per-side", type=int, default=32, help="SAM's prompt grid per tile")
-    every.add_argument("--pred-iou-thresh", type=float, default=0.86)
-    every.add_argument("--stability-thresh", type=float, default=0.92)
-    every.add_argument("--crop-n-layers", type=int, default=0)
+    every.add_argument("--overlap", type=whole(0), default=256, help="tile overlap in pixels (default 256)")
+    every.add_argument("--points-per-side", type=whole(1), default=32, help="SAM's prompt grid per tile")
+    every.add_argument("--pred-iou-thresh", type=real(0, 1), default=0.86)
+    every.add_argument("--stability-thresh", type=real(0, 1), default=0.92)
+    every.add_argument("--crop-n-layers", type=whole(0), default=0)
     every.add_argument(
-        "--min-region-px", type=int, default=16, help="islands/holes below this many pixels go"
+        "--min-region-px", type=whole(0), default=16, help="islands/holes below this many pixels go"
     )
     every.add_argument("--largest-part-only", action="store_true")
     _add_evaluate_command(commands)
@@ -257,11 +264,12 @@ def cmd_segment(args) -> int:
     with _open_segmenter(args) as segmenter:
         result = segmenter.segment(prompts, PostProcess(args.min_area_m2, args.min_hole_m2, args.simplify_px))
         records = [] if result.geometry.is_empty else [result.record(1)]
-        write_polygons(args.out, records, segmenter.source.crs, PROMPT_FIELDS)
-        if args.preview:
-            from .preview import render_preview
+        with all_or_nothing():
+            write_polygons(args.out, records, segmenter.source.crs, PROMPT_FIELDS)
+            if args.preview:
+                from .preview import render_preview
 
-            render_preview(segmenter.source, [r["geometry"] for r in records], args.preview)
+                render_preview(segmenter.source, [r["geometry"] for r in records], args.preview)
     summary = {
         "out": str(args.out),
         "objects": len(records),
@@ -316,11 +324,12 @@ def _segment_prompt_files(args) -> int:
         kept = [k for k, record in enumerate(records) if record is not None]
         written = [records[k] for k in kept]
         columns = source_columns(files, [objects[k].source for k in kept], PROMPT_FIELDS)
-        write_polygons(args.out, written, segmenter.source.crs, PROMPT_FIELDS, columns=columns)
-        if args.preview:
-            from .preview import render_preview
+        with all_or_nothing():
+            write_polygons(args.out, written, segmenter.source.crs, PROMPT_FIELDS, columns=columns)
+            if args.preview:
+                from .preview import render_preview
 
-            render_preview(segmenter.source, [r["geometry"] for r in written], args.preview)
+                render_preview(segmenter.source, [r["geometry"] for r in written], args.preview)
         encoder_calls = segmenter.encoder.encoder_calls
     summary = {
         "out": str(args.out),
@@ -384,7 +393,9 @@ def _add_evaluate_command(commands) -> None:
         "--include-nodata", action="store_true", help="also count pixels that are nodata in --raster"
     )
     ev.add_argument("--connectivity", type=int, choices=[4, 8], default=8, help="of a mask's objects")
-    ev.add_argument("--iou-threshold", type=float, default=0.5, help="an object or image is hit above it")
+    ev.add_argument(
+        "--iou-threshold", type=real(0, 1), default=0.5, help="an object or image is hit above it"
+    )
 
 
 def _evaluation_images(inputs: list[str], rasters: list[str]) -> list[tuple]:
@@ -463,10 +474,12 @@ def _add_classify_commands(commands) -> None:
     train.add_argument(
         "--bands", type=_bands, help="bands of multi-band .tif images (default: B4,B3,B2 / RGB)"
     )
-    train.add_argument("--epochs", type=int, default=50)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--epochs", type=whole(1), default=50)
+    train.add_argument("--seed", type=whole(0, SEED_MAX), default=0)
     train.add_argument(
-        "--gsd-m", type=float, help="ground size of an image pixel (default: GeoTIFF, else 10 m)"
+        "--gsd-m",
+        type=real(0, above=True),
+        help="ground size of an image pixel (default: GeoTIFF, else 10 m)",
     )
     train.add_argument("--report-dir", help="metrics and plots (default: next to --out, named <out>_report)")
     train.add_argument("--cache-dir", help="feature cache (default: ~/.cache/terrasam/features)")
@@ -478,14 +491,16 @@ def _add_classify_commands(commands) -> None:
     cls.add_argument("--head", required=True, help="head file from train-classifier")
     _add_extent_options(cls)
     cls.add_argument(
-        "--cell-size-m", type=float, help="cell side (default: the head's patch size, e.g. 640 m)"
+        "--cell-size-m",
+        type=real(0, above=True),
+        help="cell side (default: the head's patch size, e.g. 640 m)",
     )
     cls.add_argument("--dissolve", action="store_true", help="one polygon per class instead of one per cell")
     cls.add_argument("--out", default="classes.gpkg", help="output .gpkg or .geojson (default classes.gpkg)")
     cls.add_argument("--summary", help="area per class as .json or .csv")
     cls.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: the head's / RGB)")
     cls.add_argument("--stretch", choices=["auto", "head", "raster"], default="auto")
-    cls.add_argument("--overlap", type=int, default=0, help="tile overlap in pixels (default 0)")
+    cls.add_argument("--overlap", type=whole(0), default=0, help="tile overlap in pixels (default 0)")
     cls.add_argument("--cache-dir", help="keep tile embeddings here so later runs skip the encoder")
     cls.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
@@ -494,29 +509,23 @@ def _progress(fraction: float) -> None:
     print(f"progress: {fraction:.0%}", file=sys.stderr, flush=True)
 
 
-def _check_folder_writable(folder) -> None:
-    import os
-    from pathlib import Path
-
-    folder = Path(folder).resolve()
-    if not folder.is_dir():
-        raise SamCoreError(f"output folder does not exist: {folder}")
-    if not os.access(folder, os.W_OK):
-        raise SamCoreError(f"output folder is not writable: {folder}")
-
-
 def cmd_train_classifier(args) -> int:
-    import os
     from pathlib import Path
+
+    from .output_paths import check_output_folder
+    from .patches import open_patch_set
+
+    out = Path(args.out)
+    report_dir = Path(args.report_dir) if args.report_dir else out.with_name(f"{out.stem}_report")
+    check_output_folder(report_dir, "the report folder")
+    cache_dir = Path(args.cache_dir) if args.cache_dir else _user_cache() / "features"
+    check_output_folder(cache_dir, "the feature cache")  # creates nothing: the cache makes it when it writes
+    patches = open_patch_set(args.data_dir, args.bands, args.gsd_m)  # a bad data set fails here, before torch
 
     from .embeddings import EmbeddingCache
     from .model import load_model
     from .train import TrainOptions, train_classifier, write_report
 
-    out = Path(args.out)
-    _check_folder_writable(out.parent)
-    report_dir = Path(args.report_dir) if args.report_dir else out.with_name(f"{out.stem}_report")
-    _check_folder_writable(report_dir if report_dir.is_dir() else report_dir.parent)
     options = TrainOptions(
         head=args.head,
         mode=args.mode,
@@ -527,17 +536,11 @@ def cmd_train_classifier(args) -> int:
         gsd_m=args.gsd_m,
     )
     options.validate()
-    cache_dir = Path(args.cache_dir) if args.cache_dir else _user_cache() / "features"
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SamCoreError(f"cannot create the feature cache {cache_dir}: {exc.strerror or exc}") from exc
-    if not os.access(cache_dir, os.W_OK):
-        raise SamCoreError(f"the feature cache folder is not writable: {cache_dir}")
     model = load_model(args.checkpoint, args.device)
-    result = train_classifier(args.data_dir, model, options, EmbeddingCache(cache_dir), progress=_progress)
-    write_report(result, report_dir)
-    result.head.save(out)
+    result = train_classifier(patches, model, options, EmbeddingCache(cache_dir), progress=_progress)
+    with all_or_nothing():
+        write_report(result, report_dir)
+        result.head.save(out)
     print(json.dumps({"out": str(out), "report_dir": str(report_dir), **result.summary()}))
     return 0
 
@@ -584,12 +587,13 @@ def cmd_classify(args) -> int:
         EmbeddingCache(args.cache_dir),
         progress=_progress,
     )
-    if args.dissolve:
-        write_polygons(args.out, result.dissolved(), result.crs, CLASS_FIELDS, layer="classes")
-    else:
-        write_polygons(args.out, result.cells, result.crs, CELL_FIELDS, layer="cells")
-    if args.summary:
-        write_summary(args.summary, result)
+    with all_or_nothing():
+        if args.dissolve:
+            write_polygons(args.out, result.dissolved(), result.crs, CLASS_FIELDS, layer="classes")
+        else:
+            write_polygons(args.out, result.cells, result.crs, CELL_FIELDS, layer="cells")
+        if args.summary:
+            write_summary(args.summary, result)
     print(json.dumps({"out": str(args.out), **result.summary()}))
     return 0
 
@@ -626,6 +630,7 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
+        check_args(args)
         return COMMANDS[args.command](args)
     except SamCoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -635,6 +640,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except ImportError as exc:
         print(f"error: a required package is missing ({exc.name}); install requirements.txt", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # the last line of defence; the checks above come first
+        message = boundary_message(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -10,6 +10,7 @@ encoder mean something else, so a head used with another checkpoint is refused.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .atomic import write_bytes
 from .errors import SamCoreError
 from .model import LoadedModel, ModelInfo, load_weights_file
 from .raster import Stretch
@@ -171,15 +173,9 @@ class ClassifierHead:
             "meta": json.dumps(self.metadata()),
             "state": {k: v.detach().cpu().clone() for k, v in self.net.state_dict().items()},
         }
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            torch.save(payload, tmp)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise SamCoreError(f"cannot write head file {path}: {exc.strerror or exc}") from exc
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        buffer = io.BytesIO()  # torch's own file writer reports a full disk as a RuntimeError
+        torch.save(payload, buffer)
+        return write_bytes(path, buffer.getvalue())
 
 
 def new_head(

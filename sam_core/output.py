@@ -1,24 +1,25 @@
 """Vector output (GeoPackage or GeoJSON through pyogrio/GDAL) and JSON reports, written atomically.
 
-Features are written to a temporary file beside the target and renamed over it only after success, so a
-failure or a cancel never leaves a half-written file and never damages the user's existing one.
+Features are written to a temporary file beside the target and renamed over it only after success
+(``atomic.atomic_output``), so a failure or a cancel never leaves a half-written file and never damages the
+user's existing one.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import shapely
-from pyogrio.errors import DataSourceError
+from pyogrio import errors as ogr_errors
 from pyogrio.raw import write
 from pyproj import CRS
 
+from .atomic import atomic_output, write_text
 from .errors import SamCoreError
+from .output_paths import check_output_file
 
 DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
 #: how QGIS names one layer of a multi-layer file (``PATH|layername=NAME``); inputs accept it too
@@ -44,11 +45,7 @@ def driver_for(path: str | os.PathLike) -> str:
 def check_writable(path: str | os.PathLike) -> None:
     """Fail before any heavy work when the output cannot be written."""
     driver_for(path)
-    folder = Path(path).resolve().parent
-    if not folder.is_dir():
-        raise SamCoreError(f"output folder does not exist: {folder}")
-    if not os.access(folder, os.W_OK):
-        raise SamCoreError(f"output folder is not writable: {folder}")
+    check_output_file(path, None, "the output")
 
 
 #: Object layers' fields, in order, with their types: the structure never depends on the result.
@@ -72,6 +69,15 @@ EVERYTHING_FIELDS = {
     "model": str,
 }
 _NUMPY_TYPES = {int: np.int64, float: np.float64, str: object}
+#: what pyogrio raises when GDAL cannot write (disk full, driver refusal)
+OGR_ERRORS = (
+    ogr_errors.DataSourceError,
+    ogr_errors.DataLayerError,
+    ogr_errors.FieldError,
+    ogr_errors.GeometryError,
+    ogr_errors.FeatureError,
+    ogr_errors.CRSError,
+)
 
 
 def write_polygons(
@@ -93,55 +99,33 @@ def write_polygons(
     ]
     masks = [None] * len(field_data) + [mask for _name, _values, mask in columns]
     field_data += [values for _name, values, _mask in columns]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    os.unlink(tmp)  # GDAL creates the file itself
     try:
-        write(
-            tmp,
-            geometry=np.asarray(shapely.to_wkb(geometries), dtype=object),
-            field_data=field_data,
-            fields=[*fields, *(name for name, _values, _mask in columns)],
-            field_mask=masks if any(m is not None for m in masks) else None,
-            layer=layer if driver == "GPKG" else path.stem,
-            driver=driver,
-            geometry_type="MultiPolygon",
-            crs=crs.to_wkt() if crs is not None else None,
-            # GeoPackage 1.2: the GDAL of QGIS 3.22 (3.6 and older) warns on the 1.4 files newer GDALs write
-            dataset_options={"VERSION": "1.2"} if driver == "GPKG" else None,
-        )
-        os.replace(tmp, path)
-    except DataSourceError as exc:
+        with atomic_output(path) as tmp:  # GDAL creates the temporary file itself
+            write(
+                tmp,
+                geometry=np.asarray(shapely.to_wkb(geometries), dtype=object),
+                field_data=field_data,
+                fields=[*fields, *(name for name, _values, _mask in columns)],
+                field_mask=masks if any(m is not None for m in masks) else None,
+                layer=layer if driver == "GPKG" else path.stem,
+                driver=driver,
+                geometry_type="MultiPolygon",
+                crs=crs.to_wkt() if crs is not None else None,
+                # GeoPackage 1.2: the GDAL of QGIS 3.22 (3.6 and older) warns on the 1.4 files newer GDALs write
+                dataset_options={"VERSION": "1.2"} if driver == "GPKG" else None,
+            )
+    except OGR_ERRORS as exc:
         raise SamCoreError(f"cannot write {path.name}: {exc}") from exc
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path
 
 
 def check_json_writable(path: str | os.PathLike) -> None:
     """Fail before any heavy work when a JSON report cannot be written to ``path``."""
-    if Path(path).suffix.lower() != ".json":
-        raise SamCoreError(f"the report must end in .json, not {Path(path).name!r}")
-    folder = Path(path).resolve().parent
-    if not folder.is_dir():
-        raise SamCoreError(f"output folder does not exist: {folder}")
-    if not os.access(folder, os.W_OK):
-        raise SamCoreError(f"output folder is not writable: {folder}")
+    check_output_file(path, (".json",), "the report")
 
 
 def write_json(path: str | os.PathLike, data) -> Path:
     """Write ``data`` as JSON (strict: no NaN) atomically: a temporary file beside ``path``, then a rename."""
     path = Path(path)
     check_json_writable(path)
-    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
-    # not mkstemp: its 0600 mode would stay on the report; open(..., "x") gives the usual umask-based mode
-    tmp = path.parent / f".{path.stem}-{secrets.token_hex(6)}{path.suffix}"
-    try:
-        with open(tmp, "x", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise SamCoreError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+    return write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .atomic import atomic_output
+
 TRAIN_COLOUR, HELD_OUT_COLOUR = (31, 119, 180), (255, 127, 14)
 AXIS, GRID, TEXT = (60, 60, 60), (225, 225, 225), (20, 20, 20)
 
@@ -26,14 +28,9 @@ def _font(size: int):
 
 
 def _save(image: Image.Image, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         image.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:

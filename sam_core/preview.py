@@ -1,4 +1,8 @@
-"""PNG preview: the (stretched) raster with result polygons drawn on it, for a quick look without QGIS."""
+"""Preview image: the (stretched) raster with result polygons drawn on it, for a quick look without QGIS.
+
+The format follows the extension (PNG, or JPEG for .jpg/.jpeg: a user who names a .jpg gets a JPEG any
+viewer opens, not PNG bytes under the wrong name); any other extension is refused before work starts.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,22 @@ import shapely
 from PIL import Image, ImageDraw
 from shapely.geometry.base import BaseGeometry
 
+from .atomic import atomic_output
+from .errors import SamCoreError
 from .raster import RasterSource
 from .tiles import PixelWindow
 
 MAX_SIDE = 1024
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 COLOURS = [(255, 64, 64), (64, 200, 255), (255, 220, 0), (120, 255, 120), (255, 120, 255)]
 
 
 def render_preview(source: RasterSource, geometries: list[BaseGeometry], path: str | os.PathLike) -> Path:
     """Draw ``geometries`` (raster CRS) over the whole raster, decimated to at most MAX_SIDE pixels."""
+    path = Path(path)
+    image_format = FORMATS.get(path.suffix.lower())
+    if image_format is None:
+        raise SamCoreError(f"the preview must end in .png, .jpg or .jpeg, not {path.name!r}")
     scale = min(1.0, MAX_SIDE / max(source.width, source.height))
     size = (max(1, round(source.width * scale)), max(1, round(source.height * scale)))
     image = Image.fromarray(_decimated_rgb(source, size)).convert("RGBA")
@@ -33,10 +44,8 @@ def render_preview(source: RasterSource, geometries: list[BaseGeometry], path: s
                 xy = list(zip((u * scale).tolist(), (v * scale).tolist()))
                 if len(xy) >= 3:
                     draw.polygon(xy, fill=(*colour, 70) if k == 0 else (0, 0, 0, 0), outline=(*colour, 255))
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.alpha_composite(image, overlay).convert("RGB").save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        Image.alpha_composite(image, overlay).convert("RGB").save(tmp, format=image_format)
     return path
 
 

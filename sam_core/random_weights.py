@@ -12,6 +12,7 @@ import os
 
 import torch
 
+from .atomic import atomic_output
 from .model import SamConfig, build_sam
 
 
@@ -65,6 +66,5 @@ def save_random_checkpoint(path: str | os.PathLike, config: SamConfig, seed: int
         for name, param in sam.named_parameters():
             if "rel_pos" in name or "pos_embed" in name:
                 param.normal_(0.0, 0.02)  # zero-initialised in SAM; random keeps prompts position-sensitive
-    tmp = f"{path}.tmp"
-    torch.save(sam.state_dict(), tmp)
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        torch.save(sam.state_dict(), tmp)

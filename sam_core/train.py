@@ -124,7 +124,7 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
 
 
 def train_classifier(
-    data_dir: str | os.PathLike,
+    data_dir: str | os.PathLike | PatchSet,
     model: LoadedModel,
     options: TrainOptions | None = None,
     cache: EmbeddingCache | None = None,
@@ -134,7 +134,10 @@ def train_classifier(
     """Features once (through ``cache``), then one head per training fraction. Nothing is written here."""
     options = options or TrainOptions()
     options.validate()
-    patches = open_patch_set(data_dir, options.bands, options.gsd_m)
+    # an opened PatchSet: the caller validated the data set before creating anything
+    patches = data_dir
+    if not isinstance(patches, PatchSet):
+        patches = open_patch_set(data_dir, options.bands, options.gsd_m)
 
     def feature_progress(fraction: float) -> None:
         if progress:
@@ -250,18 +253,14 @@ def _finite(value: float) -> float:
 def write_report(result: TrainResult, report_dir: str | os.PathLike) -> list[Path]:
     """Per fraction ``train_<percent>/metrics.json``, ``curves.png``, ``confusion.png``; ``summary.json`` and
     ``sweep.png`` beside them. Each file is written atomically."""
+    from .atomic import make_folder
     from .output import write_json
     from .plots import confusion_png, sweep_png, training_curves_png
 
-    folder = Path(report_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SamCoreError(f"cannot create the report folder {folder}: {exc.strerror or exc}") from exc
+    folder = make_folder(report_dir)
     written = []
     for run in result.runs:
-        sub = folder / f"train_{run.fraction * 100:g}"
-        sub.mkdir(exist_ok=True)
+        sub = make_folder(folder / f"train_{run.fraction * 100:g}")
         title = f"{run.report['head']} head, {run.fraction:.0%} of the patches for training"
         written.append(write_json(sub / "metrics.json", run.report))
         written.append(training_curves_png(sub / "curves.png", run.report["history"], title))
