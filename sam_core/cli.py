@@ -12,6 +12,7 @@ import json
 import sys
 
 from .errors import SamCoreError
+from .fetch import add_fetch_command, cmd_fetch_checkpoint
 
 EXIT_USAGE = 2
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--largest-part-only", action="store_true")
     _add_evaluate_command(commands)
     _add_classify_commands(commands)
+    add_fetch_command(commands)
     return parser
 
 
@@ -543,10 +545,9 @@ def cmd_train_classifier(args) -> int:
 
 
 def _user_cache():
-    import os
-    from pathlib import Path
+    from .checkpoints import user_cache
 
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "terrasam"
+    return user_cache()
 
 
 def cmd_classify(args) -> int:
@@ -602,6 +603,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "train-classifier": cmd_train_classifier,
     "classify": cmd_classify,
+    "fetch-checkpoint": cmd_fetch_checkpoint,
 }
 
 VALUE_OPTIONS = ("--point", "--box", "--extent")
