@@ -16,14 +16,17 @@ from .checkpoints import OFFICIAL, default_dir, download, resolve
 
 class ProgressBar:
     """``fetching NAME: 42% (157.5 of 375.0 MB)`` on stderr: redrawn in place on a terminal, one line per
-    10 % otherwise (a log file gets a dozen lines, not thousands)."""
+    10 % otherwise (a log file gets a dozen lines, not thousands); ``header`` first, at the first call."""
 
-    def __init__(self, name: str, stream=None) -> None:
-        self.name, self.stream = name, stream or sys.stderr
+    def __init__(self, name: str, stream=None, header: str | None = None) -> None:
+        self.name, self.stream, self.header = name, stream or sys.stderr, header
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.shown, self.last = -1, 0.0
 
     def __call__(self, done: int, total: int | None) -> None:
+        if self.header:  # once the server answered: offline, the caller's one line is all there is
+            self.stream.write(self.header + "\n")
+            self.header = None
         if total:
             percent = int(100 * done / total)
             step = percent if self.tty else percent // 10 * 10
