@@ -33,6 +33,7 @@ BASE_URL_ENV = "TERRASAM_CHECKPOINT_BASE_URL"
 TIMEOUT_S = 8.0
 CHUNK = 256 * 1024
 CANCEL_POLL_S = 0.2
+CANCELLED = "download cancelled; run it again to resume"
 
 
 @dataclass(frozen=True)
@@ -174,9 +175,11 @@ def download(
                     progress(done, total)
                 while True:
                     if is_cancelled and is_cancelled():
-                        raise Cancelled("download cancelled; run it again to resume")
+                        raise Cancelled(CANCELLED)
                     block = _read(response, url, is_cancelled)
                     if not block:
+                        if is_cancelled and is_cancelled():  # the watchdog closed the connection
+                            raise Cancelled(CANCELLED)
                         break
                     _write(f, part, block)
                     hasher.update(block)
@@ -248,10 +251,10 @@ def _total(response, offset: int) -> int | None:
 
 def _read(response, url: str, is_cancelled) -> bytes:
     try:
-        return response.read(CHUNK)
+        return response.read1(CHUNK)  # what has arrived: progress and cancel do not wait for a full chunk
     except (OSError, http.client.HTTPException) as exc:
         if is_cancelled and is_cancelled():
-            raise Cancelled("download cancelled; run it again to resume") from None
+            raise Cancelled(CANCELLED) from None
         host = urllib.parse.urlparse(url).netloc
         raise SamCoreError(f"the download from {host} broke off ({exc}); run it again to resume") from None
 
