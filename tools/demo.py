@@ -52,8 +52,6 @@ def find_checkpoint(
 
 def fetch_vit_b(out: Path, sha256: str | None) -> tuple[Path, bool]:
     """The official vit_b into the user cache; on any failure (no network, a bad file) random weights."""
-    from sam_core.random_weights import RANDOM_LABEL
-
     dest = default_dir() / CHECKPOINT_NAME
     header = (
         f"demo: no checkpoint found; downloading {CHECKPOINT_NAME} ({OFFICIAL_VIT_B.size / 1e6:,.0f} MB) "
@@ -63,6 +61,8 @@ def fetch_vit_b(out: Path, sha256: str | None) -> tuple[Path, bool]:
     try:
         result = download(OFFICIAL_VIT_B.url, dest, sha256 or OFFICIAL_VIT_B.sha256, progress=bar)
     except SamCoreError as exc:
+        from sam_core.random_weights import RANDOM_LABEL
+
         bar.close()
         print(
             f"demo: {exc}; running on a seeded random-weight vit_b instead: {RANDOM_LABEL}", file=sys.stderr
