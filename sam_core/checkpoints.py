@@ -303,8 +303,8 @@ class _Watchdog:
     def _watch(self) -> None:
         while not self.stop.wait(CANCEL_POLL_S):
             if self.is_cancelled():
-                try:
-                    sock = socket.socket(fileno=os.dup(self.response.fileno()))
+                try:  # a second socket object on the same descriptor/handle (POSIX and Windows alike)
+                    sock = socket.socket(fileno=self.response.fileno())
                 except (OSError, ValueError):
                     return
                 try:
@@ -312,5 +312,5 @@ class _Watchdog:
                 except OSError:
                     pass
                 finally:
-                    sock.close()
+                    sock.detach()  # the response's own socket closes it
                 return

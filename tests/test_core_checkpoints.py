@@ -158,3 +158,10 @@ def test_cli_without_network_is_one_error_line(tmp_path):
     result = fetch("vit_b", "--dir", tmp_path, env_extra={BASE_URL_ENV: dead_url()})
     assert_user_error(result, "no network")
     assert time.monotonic() - start < 20 and os.listdir(tmp_path) == []
+
+
+def test_cli_http_error_is_one_error_line(tmp_path):
+    with serve({}) as server:
+        result = fetch(server.url("/missing.pth"), "--dir", tmp_path)
+    assert_download_error(result, "HTTP 404")
+    assert os.listdir(tmp_path) == []
