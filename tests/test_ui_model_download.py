@@ -96,7 +96,7 @@ def test_cancel_lands_within_two_seconds_and_keeps_the_partial_file(opened, tmp_
         choose_custom(dialog, server.url("/tiny.pth"), digest)
         dialog.download_button.click()
         part = tmp_path / "profile" / "checkpoints" / "tiny.pth.part"
-        wait_until(lambda: dialog.task is not None and dialog.task.bytes_done == 4096, timeout=60)
+        wait_until(lambda: dialog.task is not None and dialog.task.engine.done == 4096, timeout=60)
         start = time.monotonic()
         dialog.cancel_button.click()
         wait_until(lambda: dialog.task is None, timeout=10)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from qgis.core import QgsApplication, QgsTask
+from qgis.core import QgsApplication
 from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtWidgets import (
@@ -27,40 +27,35 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..sam_core.checkpoints import OFFICIAL, Downloaded, download, resolve
-from ..sam_core.errors import Cancelled, SamCoreError
+from ..sam_core.errors import SamCoreError
+from .tasks import EngineTask
 
 CUSTOM = "custom"
 
 
-class DownloadTask(QgsTask):
-    """One download off the UI thread; ``result`` (a ``Downloaded``) or ``error`` afterwards."""
+class _Downloader:
+    """``download`` behind the engine client's ``call`` signature, so that ``EngineTask`` runs it as it runs
+    every engine call (progress, cancel, errors); it keeps the byte counts the dialog shows."""
+
+    def __init__(self) -> None:
+        self.done, self.total = 0, None
+
+    def call(self, method: str, params: dict, progress, is_cancelled) -> Downloaded:
+        def bytes_progress(done: int, total: int | None) -> None:
+            self.done, self.total = done, total
+            if total:
+                progress(done / total)
+
+        return download(params["url"], params["dest"], params["sha256"], bytes_progress, is_cancelled)
+
+
+class DownloadTask(EngineTask):
+    """One download off the UI thread: ``result`` (a ``Downloaded``), or ``error``, or neither (cancelled)."""
 
     def __init__(self, url: str, dest: Path, sha256: str | None, done: Callable) -> None:
-        super().__init__(f"TerraSAM: download {dest.name}", QgsTask.CanCancel)
-        self.url, self.dest, self.sha256, self._done = url, dest, sha256, done
-        self.bytes_done, self.bytes_total = 0, None
-        self.result: Downloaded | None = None
-        self.error: str | None = None
-        self.cancelled = False
-
-    def run(self) -> bool:
-        def progress(done: int, total: int | None) -> None:
-            self.bytes_done, self.bytes_total = done, total
-            if total:
-                self.setProgress(100.0 * done / total)
-
-        try:
-            self.result = download(self.url, self.dest, self.sha256, progress, self.isCanceled)
-        except Cancelled:
-            self.cancelled = True
-            return False
-        except SamCoreError as exc:
-            self.error = str(exc)
-            return False
-        return True
-
-    def finished(self, ok: bool) -> None:
-        self._done(self)
+        self.dest = dest
+        params = {"url": url, "dest": dest, "sha256": sha256}
+        super().__init__(f"TerraSAM: download {dest.name}", _Downloader(), "download", params, done)
 
 
 class ModelDownloadDialog(QDialog):
@@ -153,10 +148,10 @@ class ModelDownloadDialog(QDialog):
         if task is None:
             return
         self.progress_bar.setValue(int(percent))
-        if task.bytes_total:
+        if task.engine.total:
             self.status_label.setText(
                 self.tr("Downloading {name}: {done:,.1f} of {total:,.1f} MB").format(
-                    name=task.dest.name, done=task.bytes_done / 1e6, total=task.bytes_total / 1e6
+                    name=task.dest.name, done=task.engine.done / 1e6, total=task.engine.total / 1e6
                 )
             )
 
@@ -185,12 +180,12 @@ class ModelDownloadDialog(QDialog):
                 self.tr("Saved {path}: {verified}").format(path=path, verified=verified)
             )
             self.on_downloaded(path)
-        elif task.cancelled:
+        elif task.error is None:  # cancelled
             self.status_label.setText(
                 self.tr("Download cancelled. Download again to resume where it stopped.")
             )
         else:
-            self.status_label.setText(task.error or self.tr("The download failed."))
+            self.status_label.setText(task.error)
 
     def reject(self) -> None:
         """Closing the dialog cancels a running download (its partial file stays for a resume)."""
