@@ -10,9 +10,12 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 VERSION := $(shell sed -n 's/^version *= *//p' metadata.txt)
 
-# make demo RASTER=... CHECKPOINT=... OUT=...   (CHECKPOINT defaults to $SAM_CHECKPOINT from the environment)
+# make demo RASTER=... CHECKPOINT=... OUT=...   (CHECKPOINT defaults to $SAM_CHECKPOINT from the environment;
+# with none found, the official vit_b is downloaded into ~/.cache/terrasam/checkpoints, verified against its
+# SHA-256 or CHECKPOINT_SHA256=; offline, the demo runs on random weights and says so)
 RASTER ?= $(wildcard ../shared/data/RGB.byte.tif)
 CHECKPOINT ?= $(SAM_CHECKPOINT)
+CHECKPOINT_SHA256 ?=
 OUT ?= demo_out
 
 PYTEST_ARGS ?=
@@ -43,9 +46,10 @@ test: env ## run the test suite offscreen (PYTEST_ARGS="-k plugin" to select)
 	@QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest $(PYTEST_ARGS) \
 		|| { rc=$$?; echo "make test: pytest exited with status $$rc" >&2; exit $$rc; }
 
-demo: env ## segment a raster end to end (RASTER=, CHECKPOINT= or env SAM_CHECKPOINT, OUT=demo_out)
+demo: env ## segment a raster end to end (RASTER=, CHECKPOINT= or env SAM_CHECKPOINT, OUT=demo_out; downloads vit_b)
 	@$(PYTHON) tools/demo.py $(if $(RASTER),--raster "$(RASTER)") \
-		$(if $(CHECKPOINT),--checkpoint "$(CHECKPOINT)") --out "$(OUT)"
+		$(if $(CHECKPOINT),--checkpoint "$(CHECKPOINT)") \
+		$(if $(CHECKPOINT_SHA256),--sha256 "$(CHECKPOINT_SHA256)") --out "$(OUT)"
 
 bench: env ## run the benchmarks (bench/run.py; BENCH_ARGS= to pass options)
 	@$(PYTHON) bench/run.py $(BENCH_ARGS)

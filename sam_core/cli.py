@@ -15,6 +15,7 @@ import sys
 from .atomic import all_or_nothing
 from .cli_options import SEED_MAX, boundary_message, check_args, finite, real, whole
 from .errors import SamCoreError
+from .fetch import add_fetch_command, cmd_fetch_checkpoint
 
 EXIT_USAGE = 2
 
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--largest-part-only", action="store_true")
     _add_evaluate_command(commands)
     _add_classify_commands(commands)
+    add_fetch_command(commands)
     return parser
 
 
@@ -546,10 +548,9 @@ def cmd_train_classifier(args) -> int:
 
 
 def _user_cache():
-    import os
-    from pathlib import Path
+    from .checkpoints import user_cache
 
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "terrasam"
+    return user_cache()
 
 
 def cmd_classify(args) -> int:
@@ -606,6 +607,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "train-classifier": cmd_train_classifier,
     "classify": cmd_classify,
+    "fetch-checkpoint": cmd_fetch_checkpoint,
 }
 
 VALUE_OPTIONS = ("--point", "--box", "--extent")

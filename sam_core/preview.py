@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 from shapely.geometry.base import BaseGeometry
 
 from .atomic import atomic_output
@@ -21,11 +21,15 @@ from .tiles import PixelWindow
 
 MAX_SIDE = 1024
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+BANNER_PAD, BANNER_FONT_PX = 6, 16
 COLOURS = [(255, 64, 64), (64, 200, 255), (255, 220, 0), (120, 255, 120), (255, 120, 255)]
 
 
-def render_preview(source: RasterSource, geometries: list[BaseGeometry], path: str | os.PathLike) -> Path:
-    """Draw ``geometries`` (raster CRS) over the whole raster, decimated to at most MAX_SIDE pixels."""
+def render_preview(
+    source: RasterSource, geometries: list[BaseGeometry], path: str | os.PathLike, title: str | None = None
+) -> Path:
+    """Draw ``geometries`` (raster CRS) over the whole raster, decimated to at most MAX_SIDE pixels.
+    ``title``: a banner across the top, drawn into the image (the demo marks random weights with it)."""
     path = Path(path)
     image_format = FORMATS.get(path.suffix.lower())
     if image_format is None:
@@ -44,9 +48,27 @@ def render_preview(source: RasterSource, geometries: list[BaseGeometry], path: s
                 xy = list(zip((u * scale).tolist(), (v * scale).tolist()))
                 if len(xy) >= 3:
                     draw.polygon(xy, fill=(*colour, 70) if k == 0 else (0, 0, 0, 0), outline=(*colour, 255))
+    if title:
+        _banner(draw, title, image.size[0])
     with atomic_output(path) as tmp:
         Image.alpha_composite(image, overlay).convert("RGB").save(tmp, format=image_format)
     return path
+
+
+def _banner(draw: ImageDraw.ImageDraw, text: str, width: int) -> None:
+    """White text on a dark band across the top, wrapped to the image's width."""
+    font = ImageFont.load_default(size=BANNER_FONT_PX)
+    words, lines = text.replace("—", "-").split(), [""]  # Pillow's own font has no em dash
+    for word in words:
+        trial = f"{lines[-1]} {word}".strip()
+        if lines[-1] and draw.textlength(trial, font=font) > width - 2 * BANNER_PAD:
+            lines.append(word)
+        else:
+            lines[-1] = trial
+    line_height = font.getbbox("Ag")[3] + 4
+    draw.rectangle((0, 0, width, 2 * BANNER_PAD + line_height * len(lines)), fill=(0, 0, 0, 190))
+    for k, line in enumerate(lines):
+        draw.text((BANNER_PAD, BANNER_PAD + k * line_height), line, fill=(255, 255, 255, 255), font=font)
 
 
 def _decimated_rgb(source: RasterSource, size: tuple[int, int]) -> np.ndarray:

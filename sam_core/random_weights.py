@@ -3,7 +3,8 @@
 Real checkpoints cannot be downloaded in tests or CI, so tests and benchmarks build models here and load
 them back through ``model.load_model`` exactly as users' files are loaded. A random vit_b costs what the
 pretrained one costs, which makes it the right stand-in for speed benchmarks. The masks it draws are
-meaningless.
+meaningless. ``make demo`` needs this module too: offline, with no checkpoint, it runs its pipeline on a
+seeded random vit_b and labels every output with ``RANDOM_LABEL``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import torch
 
 from .atomic import atomic_output
 from .model import SamConfig, build_sam
+
+#: what every output made with random weights says about itself
+RANDOM_LABEL = "random weights — masks are meaningless"
 
 
 def vit_b_config() -> SamConfig:

@@ -1,9 +1,11 @@
 """make demo: segment two objects on a GeoTIFF headless and write a GeoPackage plus a PNG preview.
 
 Prompts: a foreground point at the raster's centre, and a box around the central eighth. The checkpoint
-comes from --checkpoint, $SAM_CHECKPOINT, checkpoints/sam_vit_b_01ec64.pth or ~/.cache/terrasam/; none is
-downloaded (the command that does is printed instead). --random-weights runs the same pipeline with a
-random vit_b, to see the plumbing work without a checkpoint (its masks are meaningless).
+comes from --checkpoint, $SAM_CHECKPOINT, checkpoints/sam_vit_b_01ec64.pth or the user cache
+(~/.cache/terrasam/checkpoints/); with none, the official vit_b is downloaded into the user cache
+(resumable, SHA-256 verified; $TERRASAM_CHECKPOINT_BASE_URL names a mirror). Where that fails (no network),
+the demo says so in one line and runs the same pipeline on a seeded random vit_b, and every output says
+"random weights — masks are meaningless". --random-weights asks for that directly.
 """
 
 from __future__ import annotations
@@ -17,34 +19,70 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sam_core.checkpoints import OFFICIAL, default_dir, download, parse_sha256, user_cache
 from sam_core.errors import SamCoreError
+from sam_core.fetch import ProgressBar
 
-CHECKPOINT_NAME = "sam_vit_b_01ec64.pth"
-SEARCH = [ROOT / "checkpoints" / CHECKPOINT_NAME, Path.home() / ".cache" / "terrasam" / CHECKPOINT_NAME]
-NO_CHECKPOINT = (
-    f"No SAM checkpoint found: download {CHECKPOINT_NAME} (375 MB) from "
-    "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth and put it in "
-    f"{ROOT / 'checkpoints'}/ (or run make demo CHECKPOINT=/path/to/file.pth, or set SAM_CHECKPOINT)."
-)
+OFFICIAL_VIT_B = OFFICIAL["vit_b"]
+CHECKPOINT_NAME = OFFICIAL_VIT_B.filename
 
 
-def find_checkpoint(given: str | None, out: Path, random_weights: bool) -> Path:
+def search_paths() -> list[Path]:
+    """Where a checkpoint is looked for (the last: where earlier versions told users to put it)."""
+    return [
+        ROOT / "checkpoints" / CHECKPOINT_NAME,
+        default_dir() / CHECKPOINT_NAME,
+        user_cache(CHECKPOINT_NAME),
+    ]
+
+
+def find_checkpoint(
+    given: str | None, out: Path, random_weights: bool, sha256: str | None
+) -> tuple[Path, bool]:
+    """The checkpoint to run, and whether it holds random weights."""
     if random_weights:
-        from sam_core.random_weights import save_random_checkpoint, vit_b_config
-
-        path = out / "random_vit_b.pth"
-        if not path.exists():
-            save_random_checkpoint(path, vit_b_config(), seed=0)
-        return path
-    for candidate in [given, os.environ.get("SAM_CHECKPOINT"), *SEARCH]:
+        return random_checkpoint(out), True
+    for candidate in [given, os.environ.get("SAM_CHECKPOINT"), *search_paths()]:
         if candidate and Path(candidate).is_file():
-            return Path(candidate)
+            return Path(candidate), False
     if given:
         raise SamCoreError(f"checkpoint not found: {given}")
-    raise SamCoreError(NO_CHECKPOINT)
+    return fetch_vit_b(out, sha256)
 
 
-def run(raster: Path, checkpoint: Path, out: Path) -> dict:
+def fetch_vit_b(out: Path, sha256: str | None) -> tuple[Path, bool]:
+    """The official vit_b into the user cache; on any failure (no network, a bad file) random weights."""
+    dest = default_dir() / CHECKPOINT_NAME
+    header = (
+        f"demo: no checkpoint found; downloading {CHECKPOINT_NAME} ({OFFICIAL_VIT_B.size / 1e6:,.0f} MB) "
+        f"into {dest.parent}"
+    )
+    bar = ProgressBar(CHECKPOINT_NAME, header=header)
+    try:
+        result = download(OFFICIAL_VIT_B.url, dest, sha256 or OFFICIAL_VIT_B.sha256, progress=bar)
+    except SamCoreError as exc:
+        from sam_core.random_weights import RANDOM_LABEL
+
+        bar.close()
+        print(
+            f"demo: {exc}; running on a seeded random-weight vit_b instead: {RANDOM_LABEL}", file=sys.stderr
+        )
+        return random_checkpoint(out), True
+    bar.close()
+    return result.path, False
+
+
+def random_checkpoint(out: Path) -> Path:
+    from sam_core.random_weights import save_random_checkpoint, vit_b_config
+
+    path = out / "random_vit_b.pth"
+    if not path.exists():
+        save_random_checkpoint(path, vit_b_config(), seed=0)
+    return path
+
+
+def run(raster: Path, checkpoint: Path, out: Path, random_weights: bool = False) -> dict:
+    from sam_core.atomic import all_or_nothing
     from sam_core.embeddings import EmbeddingCache
     from sam_core.model import load_model
     from sam_core.output import PROMPT_FIELDS, write_polygons
@@ -54,7 +92,12 @@ def run(raster: Path, checkpoint: Path, out: Path) -> dict:
     from sam_core.segment import Segmenter
 
     model = load_model(checkpoint)
-    print(f"model: {model.info.describe()} on {model.device}", file=sys.stderr)
+    name = model.info.name
+    if random_weights:
+        from sam_core.random_weights import RANDOM_LABEL
+
+        name = f"{name} — {RANDOM_LABEL}"
+    print(f"model: {name}, {model.info.describe()} on {model.device}", file=sys.stderr)
     with RasterSource(raster) as source:
         xmin, ymin, xmax, ymax = source.info()["bounds"]
         cx, cy, dx, dy = (xmin + xmax) / 2, (ymin + ymax) / 2, (xmax - xmin) / 16, (ymax - ymin) / 16
@@ -65,10 +108,16 @@ def run(raster: Path, checkpoint: Path, out: Path) -> dict:
             segmenter.segment(Prompts(box=(cx - dx, cy - dy, cx + dx, cy + dy))),
         ]
         records = [r.record(i) for i, r in enumerate(results, 1) if not r.geometry.is_empty]
-        gpkg = write_polygons(out / "demo.gpkg", records, source.crs, PROMPT_FIELDS)
-        png = render_preview(source, [r["geometry"] for r in records], out / "demo.png")
+        for record in records:
+            record["model"] = name
+        title = f"TerraSAM demo: {name}"
+        with all_or_nothing():  # both files or neither
+            gpkg = write_polygons(out / "demo.gpkg", records, source.crs, PROMPT_FIELDS)
+            png = render_preview(source, [r["geometry"] for r in records], out / "demo.png", title=title)
     return {
         "raster": str(raster),
+        "model": name,
+        "random_weights": random_weights,
         "gpkg": str(gpkg),
         "png": str(png),
         "objects": [{k: v for k, v in r.items() if k != "geometry"} for r in records],
@@ -81,6 +130,9 @@ def main() -> int:
     parser.add_argument("--checkpoint", default="")
     parser.add_argument("--out", default="demo_out")
     parser.add_argument("--random-weights", action="store_true")
+    parser.add_argument(
+        "--sha256", help="expected SHA-256 of the downloaded vit_b (default: the official one)"
+    )
     args = parser.parse_args()
     try:
         raster = Path(args.raster) if args.raster else None
@@ -90,13 +142,19 @@ def main() -> int:
                 if args.raster
                 else "give a raster: make demo RASTER=/path/to/image.tif"
             )
+        sha256 = parse_sha256(args.sha256)  # a typo is an error, not a reason to fall back
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        checkpoint = find_checkpoint(args.checkpoint or None, out, args.random_weights)
-        print(json.dumps(run(raster, checkpoint, out), indent=2))
+        checkpoint, random_weights = find_checkpoint(
+            args.checkpoint or None, out, args.random_weights, sha256
+        )
+        print(json.dumps(run(raster, checkpoint, out, random_weights), indent=2))
     except SamCoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted (a partial download is kept and resumed next time)", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -84,7 +84,16 @@ class TerraSAMDock(QgsDockWidget):
         self.checkpoint_widget = QgsFileWidget()
         self.checkpoint_widget.setFilter(self.tr("SAM checkpoints (*.pth *.pt);;All files (*)"))
         self.checkpoint_widget.setDialogTitle(self.tr("Choose a SAM checkpoint"))
-        form.addRow(self.tr("Checkpoint"), self.checkpoint_widget)
+        self.get_model_button = QPushButton(self.tr("Get a model…"))
+        self.get_model_button.setToolTip(
+            self.tr("Download an official SAM checkpoint (or one from a URL), verified, and use it")
+        )
+        self.get_model_button.clicked.connect(self.open_model_download)
+        self.model_dialog = None
+        checkpoint_row = QHBoxLayout()  # one row: the dock is tall enough
+        checkpoint_row.addWidget(self.checkpoint_widget, 1)
+        checkpoint_row.addWidget(self.get_model_button)
+        form.addRow(self.tr("Checkpoint"), checkpoint_row)
         self.model_label = QLabel(self.tr("No model loaded"))
         self.model_label.setWordWrap(True)
         form.addRow("", self.model_label)
@@ -240,6 +249,17 @@ class TerraSAMDock(QgsDockWidget):
         action.setShortcut(QKeySequence(SHORTCUTS[key]))
         action.setToolTip(f"{tip} ({SHORTCUTS[key]})")
         return action
+
+    def open_model_download(self) -> None:
+        """The **Get a model…** dialog (``model_download.py``); a downloaded file becomes the checkpoint."""
+        from . import settings
+        from .model_download import ModelDownloadDialog
+
+        if self.model_dialog is None:
+            self.model_dialog = ModelDownloadDialog(
+                settings.checkpoint_dir(), self.checkpoint_widget.setFilePath, self
+            )
+        self.model_dialog.open()
 
     # -- state shown to the user --------------------------------------------------------------------------
     def show_status(self, text: str) -> None:

@@ -1,6 +1,6 @@
 """TerraSAM's QGIS settings (group ``TerraSAM``), one place for the dock and the Processing algorithms.
 
-Keys: ``checkpoint``, ``device``, ``head`` (the dock remembers the user's choices; Processing takes them as
+Keys: ``checkpoint``, ``checkpoint_dir`` (where **Get a model…** saves), ``device``, ``head`` (the dock remembers the user's choices; Processing takes them as
 defaults), ``cache_dir`` (the embedding cache both share, so tiles encoded in one are instant in the other)
 and ``python`` (the engine's interpreter, see ``ui/dependencies.py``).
 """
@@ -25,3 +25,10 @@ def set_value(name: str, new: str) -> None:
 def cache_dir() -> str:
     """The embedding cache folder (default: ``terrasam/embeddings`` in the QGIS profile)."""
     return value("cache_dir", os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "embeddings"))
+
+
+def checkpoint_dir() -> str:
+    """Where **Get a model…** saves checkpoints (default: ``terrasam/checkpoints`` in the QGIS profile)."""
+    return value(
+        "checkpoint_dir", os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "checkpoints")
+    )
