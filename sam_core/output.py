@@ -19,6 +19,7 @@ from pyogrio.raw import write
 from pyproj import CRS
 
 from .errors import SamCoreError
+from .fields import EVERYTHING_FIELDS, PROMPT_FIELDS  # noqa: F401 - the fields live in fields.py
 
 DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
 #: how QGIS names one layer of a multi-layer file (``PATH|layername=NAME``); inputs accept it too
@@ -51,26 +52,6 @@ def check_writable(path: str | os.PathLike) -> None:
         raise SamCoreError(f"output folder is not writable: {folder}")
 
 
-#: Object layers' fields, in order, with their types: the structure never depends on the result.
-PROMPT_FIELDS = {
-    "id": int,
-    "prompt_type": str,
-    "n_fg": int,
-    "n_bg": int,
-    "score": float,
-    "area_m2": float,
-    "perimeter_m": float,
-    "model": str,
-}
-EVERYTHING_FIELDS = {
-    "id": int,
-    "score": float,
-    "stability": float,
-    "area_m2": float,
-    "perimeter_m": float,
-    "tiles": str,
-    "model": str,
-}
 _NUMPY_TYPES = {int: np.int64, float: np.float64, str: object}
 
 

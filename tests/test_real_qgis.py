@@ -60,7 +60,7 @@ def test_a_whole_session_in_the_real_qgis_application(tmp_path, tiny_checkpoint,
     assert report["provider"] == "TerraSAM"
     assert report["algorithms"] == sorted(f"terrasam:{cls().name()}" for cls in ALGORITHMS)
     assert report["raster_menu"] == [{"text": "TerraSAM", "submenu": None}]  # one entry, no one-item submenu
-    assert report["features"] == 1 and report["features_after_everything"] > 1
+    assert report["features"] == 1 and report["features_after_everything"] >= 1  # its own layer
     assert report["land_cover_rows"] >= 1  # the area table of "Classify view"
     assert report["heavy_modules_in_qgis"] == []
     assert (tmp_path / "out" / "qgis.png").stat().st_size > 10_000

@@ -97,7 +97,7 @@ def run() -> None:
         dock.points_per_side.setValue(4)
         dock.everything_action.trigger()
         wait(lambda: not controller.tasks)
-        report["features_after_everything"] = controller.output_layer.featureCount()
+        report["features_after_everything"] = controller.everything_layer.featureCount()
         if os.environ.get("TERRASAM_SMOKE_HEAD"):
             dock.head_widget.setFilePath(os.environ["TERRASAM_SMOKE_HEAD"])
             dock.classify_action.trigger()

@@ -41,6 +41,8 @@ from .dependencies import engine_python, install_hint
 from .dock import OUTPUT_GPKG, OUTPUT_LAYER, TerraSAMDock
 from .map_tools import FOREGROUND, BoxPromptTool, PointPromptTool
 from .output_layers import (
+    EVERYTHING_LAYER_FIELDS,
+    PROMPT_LAYER_FIELDS,
     add_record,
     add_records,
     land_cover_layer,
@@ -52,6 +54,9 @@ from .output_layers import (
 from .tasks import ClassifyTask, EncodeTilesTask, EverythingTask, LoadModelTask
 
 MESSAGE_SECONDS = 8
+PROMPTS, EVERYTHING = "prompts", "everything"
+#: each product's GeoPackage layer name and fields
+PRODUCTS = {PROMPTS: ("objects", PROMPT_LAYER_FIELDS), EVERYTHING: ("everything", EVERYTHING_LAYER_FIELDS)}
 PREVIEW_LINE_PX = 2  # width of the preview outline on screen
 
 
@@ -71,7 +76,8 @@ class SegmentationController(QObject):
         self.layer: QgsRasterLayer | None = None
         self.bands: tuple[int, ...] | None = None  # the band choice the engine made or was given
         self.state: dict | None = None  # the engine's prompts and preview; None: no raster or no model
-        self.output_layer = None
+        self.output_layer = None  # the memory layer of prompted objects (Accept), made at the first one
+        self.everything_layer = None  # the memory layer of segment everything's objects (other fields)
         self.tasks: list = []  # Python references keep running QgsTasks alive
         self.ready: set = set()  # (raster path, bands, col, row) of tiles already in the engine's cache
         self.pending: list[tuple[Callable, Callable]] = []  # (tile_of, apply) waiting for an encode
@@ -264,7 +270,7 @@ class SegmentationController(QObject):
             self.error(self.tr("Nothing to accept: click on an object first."))
             return
         try:
-            target = self._output_layer()
+            target = self._output_layer(PROMPTS)
             record = self.engine.call(
                 "accept", {"feature_id": next_id(target), "raster_name": self.layer.name()}
             )
@@ -345,13 +351,10 @@ class SegmentationController(QObject):
             self.dock.show_status(self.tr("No objects found in view: nothing was written"))
             return
         try:
-            target = self._output_layer(task.layer_crs)
+            target = self._output_layer(EVERYTHING, task.layer_crs)
             first = next_id(target)
             created = datetime.now(UTC).isoformat(timespec="seconds")
             extra = {
-                "prompt_type": "everything",
-                "n_fg": 0,
-                "n_bg": 0,
                 "model": task.result["model"],
                 "raster": task.layer_name,
                 "created": created,
@@ -484,9 +487,10 @@ class SegmentationController(QObject):
             self.pending.clear()
             self._apply(lambda: self.engine.call("set_prompt_crs", {"crs": self._canvas_crs()}))
 
-    def _output_layer(self, crs=None):
-        """The layer to write to (created or added to the project if needed); a new layer or GeoPackage gets
-        ``crs``, by default the raster layer's."""
+    def _output_layer(self, product: str, crs=None):
+        """The layer to write ``product``'s objects to (created or added to the project if needed; each
+        product its own layer with its own fields, ``PRODUCTS``); a new layer or GeoPackage gets ``crs``, by
+        default the raster layer's. An existing polygon layer takes the fields it has."""
         crs = crs if crs is not None else self.layer.crs()
         mode = self.dock.output_mode.currentIndex()
         if mode == OUTPUT_LAYER:
@@ -498,12 +502,16 @@ class SegmentationController(QObject):
             path = self.dock.output_file_widget.filePath()
             if not path:
                 raise SamCoreError(self.tr("Choose the GeoPackage file to write to."))
-            return self._in_project(open_or_create_geopackage(path, crs), match_source=True)
-        layer = self.output_layer
+            table, fields = PRODUCTS[product]
+            return self._in_project(open_or_create_geopackage(path, crs, table, fields), match_source=True)
+        attribute = "output_layer" if product == PROMPTS else "everything_layer"
+        layer = getattr(self, attribute)
         # a layer the user removed from the project is deleted with it (its Python wrapper stays behind)
         if layer is None or sip.isdeleted(layer) or QgsProject.instance().mapLayer(layer.id()) is None:
-            self.output_layer = self._in_project(new_memory_layer(self.tr("TerraSAM objects"), crs))
-        return self.output_layer
+            name = self.tr("TerraSAM objects") if product == PROMPTS else self.tr("TerraSAM everything")
+            layer = self._in_project(new_memory_layer(name, crs, PRODUCTS[product][1]))
+            setattr(self, attribute, layer)
+        return layer
 
     @staticmethod
     def _in_project(layer, match_source: bool = False):
