@@ -44,11 +44,12 @@ def test_core_sources_use_only_relative_imports_of_their_own_package():
 
 
 def test_what_the_plugin_imports_inside_qgis_is_standard_library_only():
-    """``client``, ``protocol``, ``worker`` and ``errors`` are all QGIS ever loads of the core: none of the
+    """``client``, ``protocol``, ``worker``, ``errors``, ``fields`` and ``units`` are all QGIS ever loads of the core: none of the
     libraries that clash with QGIS's own (GEOS, GDAL, PROJ, LLVM) may come with them."""
     code = (
         "import sys\n"
         "import sam_core.client, sam_core.protocol, sam_core.worker, sam_core.errors\n"
+        "import sam_core.fields, sam_core.units\n"
         "heavy = ('numpy', 'torch', 'shapely', 'rasterio', 'pyproj', 'segment_anything', 'PIL')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )

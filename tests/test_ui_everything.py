@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 from qgis.core import QgsApplication, QgsProject, QgsTask, QgsVectorLayer
-from sam_core.fields import EVERYTHING_FIELDS
 from ui_helpers import (
     Messages,
     add_raster,
@@ -18,6 +17,8 @@ from ui_helpers import (
     wait_for_tasks,
     wait_until,
 )
+
+from sam_core.fields import EVERYTHING_FIELDS
 
 OUTPUT_GPKG = 2  # the dock's "Write to" choices: memory, existing layer, GeoPackage
 

@@ -59,7 +59,10 @@ def startup_report() -> None:
     report["algorithms"] = sorted(a.id() for a in registry.algorithms() if a.provider() is provider)
     menu = iface.rasterMenu()
     report["raster_menu"] = [
-        {"text": a.text().replace("&", ""), "submenu": [b.text() for b in a.menu().actions()] if a.menu() else None}
+        {
+            "text": a.text().replace("&", ""),
+            "submenu": [b.text() for b in a.menu().actions()] if a.menu() else None,
+        }
         for a in menu.actions()
         if "terrasam" in a.text().replace("&", "").lower()
     ]

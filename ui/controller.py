@@ -36,6 +36,7 @@ from qgis.PyQt.QtGui import QColor
 
 from ..sam_core.client import EngineClient, MissingPackages
 from ..sam_core.errors import SamCoreError
+from ..sam_core.units import format_area, format_score
 from . import settings
 from .dependencies import engine_python, install_hint
 from .dock import OUTPUT_GPKG, OUTPUT_LAYER, TerraSAMDock
@@ -51,6 +52,7 @@ from .output_layers import (
     open_or_create_geopackage,
     to_qgs_geometry,
 )
+from .prompt_place import box_outside, point_outside
 from .tasks import ClassifyTask, EncodeTilesTask, EverythingTask, LoadModelTask
 
 MESSAGE_SECONDS = 8
@@ -169,6 +171,12 @@ class SegmentationController(QObject):
         names = [layer.bandName(i) for i in range(1, layer.bandCount() + 1)]
         self.dock.set_bands(names, self.bands)
         self._new_session()
+        if self.model is None and self.loading is None:  # the raster is chosen: say what is still missing
+            self.dock.show_status(
+                self.tr("Raster {name} chosen: now choose a SAM checkpoint (Model → Checkpoint)").format(
+                    name=layer.name()
+                )
+            )
 
     def _bands_changed(self) -> None:
         if self.layer is not None and self.bands is not None and self.dock.bands() != self.bands:
@@ -211,10 +219,14 @@ class SegmentationController(QObject):
         self.ready.clear()
         self.dock.model_label.setText(f"{self.model['describe']} — {self.model['device']}")
         self._new_session()
+        if self.bands is None and self.layer is None:
+            self.dock.show_status(self.tr("Model loaded: now choose a raster layer"))
 
     # -- prompts ------------------------------------------------------------------------------------------
     def add_point(self, point: QgsPointXY, label: int) -> None:
-        if self._check_ready():
+        if self._check_ready() and not self._outside(
+            point_outside(point, self._canvas_qgs_crs(), self.layer)
+        ):
             x, y = point.x(), point.y()
             self._when_encoded(
                 lambda: self.engine.call("tile_for_point", {"x": x, "y": y}),
@@ -224,7 +236,7 @@ class SegmentationController(QObject):
             )
 
     def add_box(self, rect) -> None:
-        if self._check_ready():
+        if self._check_ready() and not self._outside(box_outside(rect, self._canvas_qgs_crs(), self.layer)):
             box = [rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()]
             self._when_encoded(
                 lambda: self.engine.call("tile_for_box", {"box": box}),
@@ -281,8 +293,8 @@ class SegmentationController(QObject):
             return
         self._draw()
         self.dock.show_status(
-            self.tr("Object {id} written to {layer}: {area:.1f} m²").format(
-                id=record["id"], layer=target.name(), area=record["area_m2"]
+            self.tr("Object {id} written to {layer}: {area}").format(
+                id=record["id"], layer=target.name(), area=format_area(record["area_m2"])
             )
         )
 
@@ -409,8 +421,8 @@ class SegmentationController(QObject):
         self.dock.show_areas(task.result["classes"])
         summary = task.result["summary"]
         self.dock.show_status(
-            self.tr("{n} cells classified over {ha:,.1f} ha").format(
-                n=summary["cells"], ha=summary["area_ha"]
+            self.tr("{n} cells classified over {area}").format(
+                n=summary["cells"], area=format_area(summary["area_m2"])
             )
         )
 
@@ -474,6 +486,15 @@ class SegmentationController(QObject):
             self.error(self.tr("Choose a raster layer first."))
         return self.state is not None
 
+    def _outside(self, message: str | None) -> bool:
+        """Say why a prompt missed the raster (``ui/prompt_place.py``); True if it did."""
+        if message:
+            self.error(message)
+        return bool(message)
+
+    def _canvas_qgs_crs(self) -> QgsCoordinateReferenceSystem:
+        return self.canvas.mapSettings().destinationCrs()
+
     def _key(self, tile: dict) -> tuple:
         return (self.layer.source(), self.bands, tile["col"], tile["row"])
 
@@ -536,7 +557,9 @@ class SegmentationController(QObject):
             self.preview_band.setToGeometry(to_qgs_geometry(preview["wkb"]), self.layer.crs())
             # no area here: geodesic measures are computed at Accept, which keeps each click fast
             self.dock.show_status(
-                self.tr("Preview (score {score:.2f}): Accept to keep it").format(score=preview["score"])
+                self.tr("Preview (score {score}): Accept to keep it").format(
+                    score=format_score(preview["score"])
+                )
             )
         for x, y, label in state["points"]:
             band = self.fg_band if label == FOREGROUND else self.bg_band

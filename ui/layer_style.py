@@ -44,7 +44,9 @@ def style_objects(layer: QgsVectorLayer, store: bool = True) -> None:
     layer.triggerRepaint()
     provider = layer.dataProvider()
     if store and provider is not None and provider.isSaveAndLoadStyleToDatabaseSupported():
-        error = layer.saveStyleToDatabase(STYLE_NAME, "TerraSAM: semi-transparent fill, clear outline", True, "")
+        error = layer.saveStyleToDatabase(
+            STYLE_NAME, "TerraSAM: semi-transparent fill, clear outline", True, ""
+        )
         if error:
             QgsMessageLog.logMessage(f"{layer.source()}: style not saved: {error}", "TerraSAM", Qgis.Warning)
 
