@@ -19,8 +19,12 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("PromptPlace", text)
+class PromptPlace:
+    """The translation context of this module's messages (pylupdate5 files ``PromptPlace.tr`` under it)."""
+
+    @staticmethod
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("PromptPlace", text)
 
 
 def readable_xy(x: float, y: float, crs: QgsCoordinateReferenceSystem) -> str:
@@ -44,7 +48,7 @@ def point_outside(point: QgsPointXY, crs: QgsCoordinateReferenceSystem, layer: Q
         return None
     if layer.extent().contains(on_raster):
         return None
-    return tr("The point {xy} ({crs}) is outside the raster {name}.").format(
+    return PromptPlace.tr("The point {xy} ({crs}) is outside the raster {name}.").format(
         xy=readable_xy(point.x(), point.y(), crs), crs=crs.userFriendlyIdentifier(), name=layer.name()
     )
 
@@ -58,6 +62,6 @@ def box_outside(box: QgsRectangle, crs: QgsCoordinateReferenceSystem, layer: Qgs
     if layer.extent().intersects(on_raster):
         return None
     corners = f"{readable_xy(box.xMinimum(), box.yMinimum(), crs)} – {readable_xy(box.xMaximum(), box.yMaximum(), crs)}"
-    return tr("The box {corners} ({crs}) is outside the raster {name}.").format(
+    return PromptPlace.tr("The box {corners} ({crs}) is outside the raster {name}.").format(
         corners=corners, crs=crs.userFriendlyIdentifier(), name=layer.name()
     )
