@@ -2,9 +2,9 @@
 
 One action ("TerraSAM", one entry in the Raster menu and a button in the plugins toolbar) opens the segmentation
 dock (``ui/dock.py`` with its ``ui/controller.py``); ``initProcessing`` registers the Processing provider
-(``terrasam_processing/``, id ``terrasam``). QGIS desktop calls only ``initGui`` (``qgis.utils.startPlugin``) and
-``qgis_process`` only ``initProcessing``, so ``initGui`` registers the provider too, once. The core runs in an engine process of
-its own (``sam_core/engine.py`` says why). The plugin loads even when the engine's Python lacks
+(``terrasam_processing/``, id ``terrasam``). QGIS desktop calls only ``initGui`` (``qgis.utils.startPlugin``)
+and ``qgis_process`` only ``initProcessing``, so ``initGui`` registers the provider too, once. The core runs in
+an engine process of its own (``sam_core/engine.py`` says why). The plugin loads even when the engine's Python lacks
 torch: it then says which packages are missing and how to install them, and keeps the features disabled.
 """
 
