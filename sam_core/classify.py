@@ -53,6 +53,7 @@ STRETCHES = ("auto", "head", "raster")
 #: Points per extent edge when the extent comes in another CRS (its edges curve in the raster's CRS).
 EXTENT_EDGE_POINTS = 65
 
+
 @dataclass(frozen=True)
 class ClassifyOptions:
     """``bands``: None takes the head's bands when they were chosen by hand at training, else the raster's

@@ -36,4 +36,3 @@ def test_scores_and_percentages_are_rounded_for_display_only():
     score = 0.876543
     assert format_score(score) == "0.88" and score == 0.876543
     assert format_percent(12.345) == "12.3 %"
-

@@ -214,4 +214,6 @@ def stored_styles(path) -> list[str]:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "layer_styles" not in tables:
             return []
-        return sorted(row[0] for row in db.execute("SELECT f_table_name FROM layer_styles WHERE useAsDefault"))
+        return sorted(
+            row[0] for row in db.execute("SELECT f_table_name FROM layer_styles WHERE useAsDefault")
+        )
