@@ -1,9 +1,10 @@
 """The TerraSAM plugin object that QGIS drives (``initProcessing`` / ``initGui`` / ``unload``).
 
-One action ("TerraSAM", in the Raster menu and the plugins toolbar) opens the segmentation dock
-(``ui/dock.py`` with its ``ui/controller.py``); ``initProcessing`` registers the Processing provider
-(``terrasam_processing/``, id ``terrasam``), also under ``qgis_process``. The core runs in an engine process of
-its own (``sam_core/engine.py`` says why). The plugin loads even when the engine's Python lacks
+One action ("TerraSAM", one entry in the Raster menu and a button in the plugins toolbar) opens the segmentation
+dock (``ui/dock.py`` with its ``ui/controller.py``); ``initProcessing`` registers the Processing provider
+(``terrasam_processing/``, id ``terrasam``). QGIS desktop calls only ``initGui`` (``qgis.utils.startPlugin``)
+and ``qgis_process`` only ``initProcessing``, so ``initGui`` registers the provider too, once. The core runs in
+an engine process of its own (``sam_core/engine.py`` says why). The plugin loads even when the engine's Python lacks
 torch: it then says which packages are missing and how to install them, and keeps the features disabled.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 
 from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsSettings
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
@@ -48,6 +50,7 @@ class TerraSAMPlugin:
         self.provider = None
         self.dock = None
         self.controller = None
+        self._raster_menu = None  # the Raster menu holding our action directly (see initGui)
         self._in_raster_menu = False
         self._in_toolbar = False
 
@@ -72,15 +75,21 @@ class TerraSAMPlugin:
     # -- QGIS plugin interface ------------------------------------------------------------------------------------
 
     def initProcessing(self) -> None:
-        """Register the Processing provider; called by QGIS and ``qgis_process`` (also with ``iface=None``)."""
+        """Register the Processing provider, once however often and in whatever order QGIS calls
+        ``initProcessing`` and ``initGui``; also with ``iface=None`` (``qgis_process``)."""
         if self.provider is None:
             from .terrasam_processing import TerraSAMProvider
 
-            self.provider = TerraSAMProvider()
-            QgsApplication.processingRegistry().addProvider(self.provider)
+            provider = TerraSAMProvider()
+            # False when a provider with the id "terrasam" is registered already (another copy of the plugin):
+            # that one is not ours to remove at unload
+            if QgsApplication.processingRegistry().addProvider(provider):
+                self.provider = provider
 
     def initGui(self) -> None:
-        """Add the TerraSAM action to the Raster menu and the plugins toolbar; warn once if packages are missing."""
+        """Register the Processing provider (the desktop calls only this method), add the TerraSAM action to
+        the Raster menu and the plugins toolbar; warn once if packages are missing."""
+        self.initProcessing()
         if self.iface is None:
             return
         self.missing = missing_dependencies()
@@ -88,8 +97,12 @@ class TerraSAMPlugin:
         self.action.setObjectName("terrasamAction")
         self.action.setToolTip(self.tr("TerraSAM: Segment Anything for rasters"))
         self.action.triggered.connect(self.run)
-        # pytest-qgis's stub iface (and other minimal hosts) lack some of these methods.
-        if hasattr(self.iface, "addPluginToRasterMenu"):
+        # One entry straight in the Raster menu: addPluginToRasterMenu would make a "TerraSAM" submenu holding
+        # one "TerraSAM" item. pytest-qgis's stub iface (and other minimal hosts) lack some of these methods.
+        if hasattr(self.iface, "rasterMenu"):
+            self._raster_menu = self.iface.rasterMenu()
+            self._raster_menu.addAction(self.action)
+        elif hasattr(self.iface, "addPluginToRasterMenu"):
             self.iface.addPluginToRasterMenu(self.menu_name, self.action)
             self._in_raster_menu = True
         if hasattr(self.iface, "addToolBarIcon"):
@@ -109,6 +122,9 @@ class TerraSAMPlugin:
             self.dock.deleteLater()
             self.dock = None
         if self.action is not None:
+            if self._raster_menu is not None and not sip.isdeleted(self._raster_menu):
+                self._raster_menu.removeAction(self.action)
+            self._raster_menu = None
             if self._in_raster_menu and hasattr(self.iface, "removePluginRasterMenu"):
                 self.iface.removePluginRasterMenu(self.menu_name, self.action)
             if self._in_toolbar and hasattr(self.iface, "removeToolBarIcon"):

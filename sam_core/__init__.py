@@ -1,7 +1,7 @@
 """TerraSAM core: Segment Anything on georeferenced rasters, with no QGIS and no Qt.
 
-Light on import (no torch). Inside QGIS the plugin imports only ``errors``, ``protocol``, ``client`` and
-``worker`` (standard library); everything else runs in the engine process (``engine``). Modules, in data-flow
+Light on import (no torch). Inside QGIS the plugin imports only ``errors``, ``protocol``, ``client``,
+``worker``, ``fields`` and ``units`` (standard library); everything else runs in the engine process (``engine``). Modules, in data-flow
 order:
 
 - ``raster``      rasterio windows, band choice, nodata, one global stretch per raster
@@ -22,6 +22,7 @@ order:
 - ``head`` / ``train`` / ``confusion`` / ``plots``  classifier heads, head files, training, scores, PNG charts
 - ``gsd`` / ``classify``  ground resolution and resampling; land-cover cells over a raster from tile embeddings
 - ``metrics`` / ``evaluate``  IoU, Dice, accuracy, precision, recall, FPR, object hit rate; files on a grid
+- ``fields`` / ``units``  each product layer's fields; areas and scores as people read them
 - ``cli`` / ``cli_options``  ``python -m sam_core`` and its one validation layer for options
 - ``engine`` / ``worker`` / ``client`` / ``protocol``  the core as a process of its own for the QGIS plugin
   (``python -m sam_core serve``), its pipe protocol and the plugin's side of it

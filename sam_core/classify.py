@@ -43,6 +43,7 @@ from .crs import transform_xy
 from .embeddings import EmbeddingCache, TileEncoder
 from .errors import Cancelled, SamCoreError
 from .features import PACKED, cell_valid_fraction, overlap_lengths, pool_cells
+from .fields import CELL_FIELDS, CLASS_FIELDS  # noqa: F401 - their home was here
 from .gsd import ResampledSource, ground_gsd_m, working_scale
 from .head import ClassifierHead
 from .measures import measure
@@ -52,25 +53,6 @@ from .output_paths import check_output_file
 STRETCHES = ("auto", "head", "raster")
 #: Points per extent edge when the extent comes in another CRS (its edges curve in the raster's CRS).
 EXTENT_EDGE_POINTS = 65
-
-CELL_FIELDS = {
-    "id": int,
-    "class": str,
-    "class_id": int,
-    "probability": float,
-    "area_m2": float,
-    "colour": str,
-}
-CLASS_FIELDS = {
-    "class": str,
-    "class_id": int,
-    "cells": int,
-    "area_m2": float,
-    "area_ha": float,
-    "percent": float,
-    "probability": float,
-    "colour": str,
-}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pyproj import CRS
 
 from .atomic import atomic_output, write_text
 from .errors import SamCoreError
+from .fields import EVERYTHING_FIELDS, PROMPT_FIELDS  # noqa: F401 - the fields live in fields.py
 from .output_paths import check_output_file
 
 DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
@@ -48,26 +49,6 @@ def check_writable(path: str | os.PathLike) -> None:
     check_output_file(path, None, "the output")
 
 
-#: Object layers' fields, in order, with their types: the structure never depends on the result.
-PROMPT_FIELDS = {
-    "id": int,
-    "prompt_type": str,
-    "n_fg": int,
-    "n_bg": int,
-    "score": float,
-    "area_m2": float,
-    "perimeter_m": float,
-    "model": str,
-}
-EVERYTHING_FIELDS = {
-    "id": int,
-    "score": float,
-    "stability": float,
-    "area_m2": float,
-    "perimeter_m": float,
-    "tiles": str,
-    "model": str,
-}
 _NUMPY_TYPES = {int: np.int64, float: np.float64, str: object}
 #: what pyogrio raises when GDAL cannot write (disk full, driver refusal)
 OGR_ERRORS = (

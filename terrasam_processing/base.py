@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
+    QgsRasterLayer,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
@@ -28,6 +29,18 @@ DEVICES = ["auto", "cpu", "cuda"]
 
 def _setting(name: str) -> str | None:
     return settings.value(name) or None
+
+
+def active_raster() -> str | None:
+    """The source of QGIS's active layer when it is a local raster file, for the raster parameter's default:
+    Processing builds a fresh algorithm (``initAlgorithm``) for each dialog, so the dialog opens on the raster
+    the user is looking at. None without ``iface`` (``qgis_process``) or when another kind of layer is active."""
+    from qgis.utils import iface
+
+    layer = iface.activeLayer() if iface is not None and hasattr(iface, "activeLayer") else None
+    if isinstance(layer, QgsRasterLayer) and layer.providerType() == "gdal" and layer.isValid():
+        return layer.source()
+    return None
 
 
 def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
@@ -77,7 +90,9 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
 
     def add_raster(self) -> None:
         self.addParameter(
-            QgsProcessingParameterRasterLayer(self.RASTER, TerraSAMAlgorithm.tr("Raster (a local file)"))
+            QgsProcessingParameterRasterLayer(
+                self.RASTER, TerraSAMAlgorithm.tr("Raster (a local file)"), defaultValue=active_raster()
+            )
         )
 
     def add_checkpoint(self) -> None:

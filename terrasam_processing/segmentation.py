@@ -14,6 +14,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
+from ..ui.layer_style import style_processing_output
 from .base import TerraSAMAlgorithm, advanced
 from .layers import copy_to_sink, vector_parameter_file
 
@@ -43,6 +44,7 @@ class _SegmentationAlgorithm(TerraSAMAlgorithm):
     def objects_to_output(self, parameters, context, workspace, summary: dict) -> dict:
         path = workspace.file("objects.gpkg")
         dest = copy_to_sink(self, parameters, self.OUTPUT, context, path, OBJECTS_LAYER)
+        style_processing_output(dest, context)  # the dock's look, saved in a GeoPackage output
         return {self.OUTPUT: dest, "OBJECTS": summary.get("objects", 0)}
 
 

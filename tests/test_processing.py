@@ -32,6 +32,7 @@ from qgis.core import (
     QgsVectorFileWriter,
     QgsVectorLayer,
 )
+from ui_helpers import assert_object_style, stored_styles
 
 from bench.patchsets import CLASSES, write_class_mosaic, write_patch_set
 from sam_core.random_weights import save_random_checkpoint, tiny_config
@@ -272,6 +273,8 @@ def test_segment_everything_writes_measured_objects_to_a_file(processing, sam, r
     fields = [f.name() for f in layer.fields()]
     assert fields[-7:] == ["id", "score", "stability", "area_m2", "perimeter_m", "tiles", "model"]
     assert layer.crs().authid() == "EPSG:32618"
+    assert len(stored_styles(out)) == 1  # the dock's object style, saved in the GeoPackage as its default
+    assert_object_style(layer)  # which a fresh layer on the file loads
     for feature in layer.getFeatures():
         assert feature["area_m2"] == pytest.approx(ellipsoidal_area(feature, layer.crs()), rel=1e-4)
 

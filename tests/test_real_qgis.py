@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_a_whole_session_in_the_real_qgis_application(tmp_path, tiny_checkpoint):
+def test_a_whole_session_in_the_real_qgis_application(tmp_path, tiny_checkpoint, terrasam):
     import torch
 
     from sam_core.head import new_head
@@ -54,7 +54,13 @@ def test_a_whole_session_in_the_real_qgis_application(tmp_path, tiny_checkpoint)
     assert report.get("ok"), report
     assert "uncaught" not in report, report["uncaught"]
     assert result.returncode == 0, result.stderr[-3000:]
-    assert report["features"] == 1 and report["features_after_everything"] > 1
+    # a normal start (QGIS calls only initGui): the toolbox lists every TerraSAM algorithm
+    from terrasam.terrasam_processing.provider import ALGORITHMS
+
+    assert report["provider"] == "TerraSAM"
+    assert report["algorithms"] == sorted(f"terrasam:{cls().name()}" for cls in ALGORITHMS)
+    assert report["raster_menu"] == [{"text": "TerraSAM", "submenu": None}]  # one entry, no one-item submenu
+    assert report["features"] == 1 and report["features_after_everything"] >= 1  # its own layer
     assert report["land_cover_rows"] >= 1  # the area table of "Classify view"
     assert report["heavy_modules_in_qgis"] == []
     assert (tmp_path / "out" / "qgis.png").stat().st_size > 10_000

@@ -75,13 +75,15 @@ def test_classify_view_adds_a_styled_layer_and_the_area_table(ready, qgis_iface)
     table = dock.area_table
     found = {row["class"]: row for row in task.result["classes"] if row["area_m2"] > 0}
     assert table.isVisibleTo(dock) and table.rowCount() == len(found)
-    shown = {
-        table.item(i, 0).text(): float(table.item(i, 1).text().replace(",", ""))
-        for i in range(table.rowCount())
-    }
-    total_ha = sum(f["area_m2"] for f in layer.getFeatures()) / 1e4
-    assert sum(shown.values()) == pytest.approx(total_ha, rel=1e-3)
-    assert all(shown[name] == pytest.approx(row["area_ha"], abs=0.06) for name, row in found.items())
+    from terrasam.sam_core.units import format_area
+
+    # the exact m² stay with each row (Qt.UserRole = 256); the text is for people ("17,675.00 km²")
+    shown = {table.item(i, 0).text(): table.item(i, 1).data(256) for i in range(table.rowCount())}
+    total_m2 = sum(f["area_m2"] for f in layer.getFeatures())
+    assert sum(shown.values()) == pytest.approx(total_m2, rel=1e-3)
+    assert all(shown[name] == row["area_m2"] for name, row in found.items())
+    texts = {table.item(i, 0).text(): table.item(i, 1).text() for i in range(table.rowCount())}
+    assert texts == {name: format_area(row["area_m2"]) for name, row in found.items()}
     assert dock.classify_action.isEnabled() and not dock.progress_bar.isVisibleTo(dock)
     assert "cells classified" in dock.status_label.text()
 

@@ -30,6 +30,7 @@ from qgis.PyQt.QtWidgets import QAction
 from ui_helpers import (
     Messages,
     add_raster,
+    assert_object_style,
     drag,
     engine_held_at,
     exact_geometry,
@@ -40,6 +41,7 @@ from ui_helpers import (
     open_dock,
     raster_centre,
     release,
+    stored_styles,
     wait_for_tasks,
     wait_until,
 )
@@ -289,6 +291,9 @@ def test_accept_into_a_geopackage_creates_it_once_then_appends(ready, tmp_path):
     assert on_disk.isValid() and on_disk.featureCount() == 2 and ids(on_disk) == [1, 2]
     assert on_disk.crs() == raster.crs()
     assert plugin.controller.output_layer is None
+    assert stored_styles(path) == ["objects"]  # opens in QGIS with TerraSAM's style, not a random fill
+    assert_object_style(on_disk)
+    assert "stability" not in on_disk.fields().names()  # the prompted objects' own fields
 
 
 def test_accept_into_the_memory_layer_reuses_it_until_it_is_removed(ready):

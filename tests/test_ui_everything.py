@@ -18,6 +18,8 @@ from ui_helpers import (
     wait_until,
 )
 
+from sam_core.fields import EVERYTHING_FIELDS
+
 OUTPUT_GPKG = 2  # the dock's "Write to" choices: memory, existing layer, GeoPackage
 
 
@@ -77,12 +79,13 @@ def test_everything_in_view_writes_all_objects_in_one_go(ready, qgis_iface):
     assert task.error is None and task.result is not None
     records = task.result["objects"]
     assert len(records) >= 1
-    out = controller.output_layer
+    out = controller.everything_layer
     assert out is not None and QgsProject.instance().mapLayer(out.id()) is out
     assert layer_count() == layers + 1 and messages.new() == []
     assert out.featureCount() == len(records)
-    names = out.fields().names()
-    assert {"stability", "tiles", "score", "area_m2", "perimeter_m", "prompt_type"} <= set(names)
+    # segment everything's own fields (sam_core/fields.py), not the prompted objects' (no prompts here)
+    assert out.fields().names() == [*EVERYTHING_FIELDS, "raster", "created"]
+    assert controller.output_layer is None  # the layer of prompted objects is another one
     assert out.crs() == raster.crs()
     assert dock.status_label.text() == (
         f"{len(records)} object{'s' if len(records) > 1 else ''} written to {out.name()}"
@@ -98,7 +101,6 @@ def test_everything_in_view_writes_all_objects_in_one_go(ready, qgis_iface):
         assert feature["score"] == pytest.approx(record["score"])
         assert feature["stability"] == pytest.approx(record["stability"])
         assert feature["tiles"] == record["tiles"]
-        assert (feature["prompt_type"], feature["n_fg"], feature["n_bg"]) == ("everything", 0, 0)
         assert feature["model"] == controller.model["name"] and feature["raster"] == raster.name()
         assert feature["created"]
         assert (
@@ -107,7 +109,7 @@ def test_everything_in_view_writes_all_objects_in_one_go(ready, qgis_iface):
 
     second = start(plugin)  # a second run appends to the same layer, numbering on
     wait_for_tasks(controller)
-    assert controller.output_layer is out and layer_count() == layers + 1
+    assert controller.everything_layer is out and layer_count() == layers + 1
     assert out.featureCount() == len(records) + len(second.result["objects"])
     assert sorted(f["id"] for f in out.getFeatures()) == list(range(1, out.featureCount() + 1))
 
@@ -120,12 +122,12 @@ def test_everything_into_a_new_geopackage_keeps_the_new_fields(ready, tmp_path):
     task = start(plugin)
     wait_for_tasks(plugin.controller)
 
-    on_disk = QgsVectorLayer(f"{path}|layername=objects", "check", "ogr")
+    on_disk = QgsVectorLayer(f"{path}|layername=everything", "check", "ogr")
     assert on_disk.isValid() and on_disk.crs() == raster.crs()
     assert on_disk.featureCount() == len(task.result["objects"]) >= 1
-    assert {"stability", "tiles"} <= set(on_disk.fields().names())
-    assert {f["prompt_type"] for f in on_disk.getFeatures()} == {"everything"}
-    assert plugin.controller.output_layer is None
+    assert [f for f in on_disk.fields().names() if f != "fid"] == [*EVERYTHING_FIELDS, "raster", "created"]
+    assert {f["stability"] is not None for f in on_disk.getFeatures()} == {True}
+    assert plugin.controller.everything_layer is None
 
 
 def test_nothing_found_adds_no_layer(ready, qgis_iface):
@@ -137,7 +139,7 @@ def test_nothing_found_adds_no_layer(ready, qgis_iface):
     task = start(plugin)
     wait_for_tasks(controller)
     assert task.result is not None and task.result["objects"] == []
-    assert controller.output_layer is None and layer_count() == layers and messages.new() == []
+    assert controller.everything_layer is None and layer_count() == layers and messages.new() == []
     assert "no objects" in plugin.dock.status_label.text().lower()
 
 
@@ -155,7 +157,7 @@ def test_cancel_while_running_writes_nothing(ready, qgis_iface):
     wait_for_tasks(controller)
 
     assert task.result is None and task.error is None
-    assert controller.output_layer is None and layer_count() == layers
+    assert controller.everything_layer is None and layer_count() == layers
     assert "cancelled" in dock.status_label.text().lower()
     assert messages.new() == []  # a cancel is not an error
     assert not dock.progress_bar.isVisibleTo(dock) and not dock.cancel_button.isVisibleTo(dock)
@@ -170,7 +172,7 @@ def test_without_a_checkpoint_it_asks_for_one(opened, qgis_iface, rgb_tif):
     opened.dock.everything_action.trigger()
     assert not controller.tasks
     assert len(messages.new()) == 1 and "checkpoint" in messages.new()[0].lower()
-    assert layer_count() == layers and controller.output_layer is None
+    assert layer_count() == layers and controller.everything_layer is None
 
 
 def test_a_second_run_cannot_start_while_one_is_running(ready, qgis_iface):
@@ -187,4 +189,4 @@ def test_a_second_run_cannot_start_while_one_is_running(ready, qgis_iface):
         assert QgsApplication.taskManager().countActiveTasks() == 1
     wait_for_tasks(controller)
     assert task.result is not None
-    assert controller.output_layer.featureCount() == len(task.result["objects"])  # written once
+    assert controller.everything_layer.featureCount() == len(task.result["objects"])  # written once

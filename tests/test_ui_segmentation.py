@@ -18,9 +18,7 @@ FIELDS = [
     "model",
     "raster",
     "created",
-    "stability",  # segment everything's; empty for a prompted object
-    "tiles",  # segment everything's; empty for a prompted object
-]
+]  # no stability/tiles: those are segment everything's (its own layer, tests/test_ui_everything.py)
 
 
 def test_click_encode_accept_writes_a_measured_feature(opened, qgis_iface, rgb_tif, tiny_checkpoint):

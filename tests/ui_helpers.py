@@ -192,3 +192,28 @@ class Messages:
 
     def new(self) -> list[str]:
         return list(self.bar.get_messages(Qgis.Warning))[self.start :]
+
+
+def assert_object_style(layer) -> None:
+    """TerraSAM's object style (``ui/layer_style.py``), not QGIS's random opaque fill: a semi-transparent
+    fill and a visible, opaque outline."""
+    from qgis.core import QgsSingleSymbolRenderer
+
+    renderer = layer.renderer()
+    assert isinstance(renderer, QgsSingleSymbolRenderer), type(renderer)
+    fill = renderer.symbol().symbolLayer(0)
+    assert 0 < fill.color().alpha() < 255, fill.color().name(1)  # QColor.HexArgb
+    assert fill.strokeColor().alpha() == 255 and fill.strokeWidth() > 0 and fill.strokeStyle() != Qt.NoPen
+
+
+def stored_styles(path) -> list[str]:
+    """The layer names a GeoPackage holds a default style for (its ``layer_styles`` table)."""
+    import sqlite3
+
+    with sqlite3.connect(str(path)) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "layer_styles" not in tables:
+            return []
+        return sorted(
+            row[0] for row in db.execute("SELECT f_table_name FROM layer_styles WHERE useAsDefault")
+        )

@@ -50,8 +50,27 @@ def wait(condition, timeout: float = 120.0) -> None:
             raise TimeoutError("QGIS did not finish in time")
 
 
+def startup_report() -> None:
+    """What a user sees after a normal start, before touching anything: the Processing toolbox's TerraSAM
+    algorithms (QGIS desktop called only initGui) and the Raster menu's TerraSAM entries."""
+    registry = QgsApplication.processingRegistry()
+    provider = registry.providerById("terrasam")
+    report["provider"] = provider.name() if provider is not None else None
+    report["algorithms"] = sorted(a.id() for a in registry.algorithms() if a.provider() is provider)
+    menu = iface.rasterMenu()
+    report["raster_menu"] = [
+        {
+            "text": a.text().replace("&", ""),
+            "submenu": [b.text() for b in a.menu().actions()] if a.menu() else None,
+        }
+        for a in menu.actions()
+        if "terrasam" in a.text().replace("&", "").lower()
+    ]
+
+
 def run() -> None:
     try:
+        startup_report()
         plugin = plugins["terrasam"]
         layer = QgsRasterLayer(str(ROOT.parent / "shared" / "data" / "RGB.byte.tif"), "RGB.byte")
         QgsProject.instance().addMapLayer(layer)
@@ -81,7 +100,7 @@ def run() -> None:
         dock.points_per_side.setValue(4)
         dock.everything_action.trigger()
         wait(lambda: not controller.tasks)
-        report["features_after_everything"] = controller.output_layer.featureCount()
+        report["features_after_everything"] = controller.everything_layer.featureCount()
         if os.environ.get("TERRASAM_SMOKE_HEAD"):
             dock.head_widget.setFilePath(os.environ["TERRASAM_SMOKE_HEAD"])
             dock.classify_action.trigger()

@@ -36,11 +36,14 @@ from qgis.PyQt.QtGui import QColor
 
 from ..sam_core.client import EngineClient, MissingPackages
 from ..sam_core.errors import SamCoreError
+from ..sam_core.units import format_area, format_score
 from . import settings
 from .dependencies import engine_python, install_hint
 from .dock import OUTPUT_GPKG, OUTPUT_LAYER, TerraSAMDock
 from .map_tools import FOREGROUND, BoxPromptTool, PointPromptTool
 from .output_layers import (
+    EVERYTHING_LAYER_FIELDS,
+    PROMPT_LAYER_FIELDS,
     add_record,
     add_records,
     land_cover_layer,
@@ -49,9 +52,13 @@ from .output_layers import (
     open_or_create_geopackage,
     to_qgs_geometry,
 )
+from .prompt_place import box_outside, point_outside
 from .tasks import ClassifyTask, EncodeTilesTask, EverythingTask, LoadModelTask
 
 MESSAGE_SECONDS = 8
+PROMPTS, EVERYTHING = "prompts", "everything"
+#: each product's GeoPackage layer name and fields
+PRODUCTS = {PROMPTS: ("objects", PROMPT_LAYER_FIELDS), EVERYTHING: ("everything", EVERYTHING_LAYER_FIELDS)}
 PREVIEW_LINE_PX = 2  # width of the preview outline on screen
 
 
@@ -71,7 +78,8 @@ class SegmentationController(QObject):
         self.layer: QgsRasterLayer | None = None
         self.bands: tuple[int, ...] | None = None  # the band choice the engine made or was given
         self.state: dict | None = None  # the engine's prompts and preview; None: no raster or no model
-        self.output_layer = None
+        self.output_layer = None  # the memory layer of prompted objects (Accept), made at the first one
+        self.everything_layer = None  # the memory layer of segment everything's objects (other fields)
         self.tasks: list = []  # Python references keep running QgsTasks alive
         self.ready: set = set()  # (raster path, bands, col, row) of tiles already in the engine's cache
         self.pending: list[tuple[Callable, Callable]] = []  # (tile_of, apply) waiting for an encode
@@ -163,6 +171,12 @@ class SegmentationController(QObject):
         names = [layer.bandName(i) for i in range(1, layer.bandCount() + 1)]
         self.dock.set_bands(names, self.bands)
         self._new_session()
+        if self.model is None and self.loading is None:  # the raster is chosen: say what is still missing
+            self.dock.show_status(
+                self.tr("Raster {name} chosen: now choose a SAM checkpoint (Model → Checkpoint)").format(
+                    name=layer.name()
+                )
+            )
 
     def _bands_changed(self) -> None:
         if self.layer is not None and self.bands is not None and self.dock.bands() != self.bands:
@@ -205,10 +219,14 @@ class SegmentationController(QObject):
         self.ready.clear()
         self.dock.model_label.setText(f"{self.model['describe']} — {self.model['device']}")
         self._new_session()
+        if self.bands is None and self.layer is None:
+            self.dock.show_status(self.tr("Model loaded: now choose a raster layer"))
 
     # -- prompts ------------------------------------------------------------------------------------------
     def add_point(self, point: QgsPointXY, label: int) -> None:
-        if self._check_ready():
+        if self._check_ready() and not self._outside(
+            point_outside(point, self._canvas_qgs_crs(), self.layer)
+        ):
             x, y = point.x(), point.y()
             self._when_encoded(
                 lambda: self.engine.call("tile_for_point", {"x": x, "y": y}),
@@ -218,7 +236,7 @@ class SegmentationController(QObject):
             )
 
     def add_box(self, rect) -> None:
-        if self._check_ready():
+        if self._check_ready() and not self._outside(box_outside(rect, self._canvas_qgs_crs(), self.layer)):
             box = [rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()]
             self._when_encoded(
                 lambda: self.engine.call("tile_for_box", {"box": box}),
@@ -264,7 +282,7 @@ class SegmentationController(QObject):
             self.error(self.tr("Nothing to accept: click on an object first."))
             return
         try:
-            target = self._output_layer()
+            target = self._output_layer(PROMPTS)
             record = self.engine.call(
                 "accept", {"feature_id": next_id(target), "raster_name": self.layer.name()}
             )
@@ -275,8 +293,8 @@ class SegmentationController(QObject):
             return
         self._draw()
         self.dock.show_status(
-            self.tr("Object {id} written to {layer}: {area:.1f} m²").format(
-                id=record["id"], layer=target.name(), area=record["area_m2"]
+            self.tr("Object {id} written to {layer}: {area}").format(
+                id=record["id"], layer=target.name(), area=format_area(record["area_m2"])
             )
         )
 
@@ -345,13 +363,10 @@ class SegmentationController(QObject):
             self.dock.show_status(self.tr("No objects found in view: nothing was written"))
             return
         try:
-            target = self._output_layer(task.layer_crs)
+            target = self._output_layer(EVERYTHING, task.layer_crs)
             first = next_id(target)
             created = datetime.now(UTC).isoformat(timespec="seconds")
             extra = {
-                "prompt_type": "everything",
-                "n_fg": 0,
-                "n_bg": 0,
                 "model": task.result["model"],
                 "raster": task.layer_name,
                 "created": created,
@@ -406,8 +421,8 @@ class SegmentationController(QObject):
         self.dock.show_areas(task.result["classes"])
         summary = task.result["summary"]
         self.dock.show_status(
-            self.tr("{n} cells classified over {ha:,.1f} ha").format(
-                n=summary["cells"], ha=summary["area_ha"]
+            self.tr("{n} cells classified over {area}").format(
+                n=summary["cells"], area=format_area(summary["area_m2"])
             )
         )
 
@@ -471,6 +486,15 @@ class SegmentationController(QObject):
             self.error(self.tr("Choose a raster layer first."))
         return self.state is not None
 
+    def _outside(self, message: str | None) -> bool:
+        """Say why a prompt missed the raster (``ui/prompt_place.py``); True if it did."""
+        if message:
+            self.error(message)
+        return bool(message)
+
+    def _canvas_qgs_crs(self) -> QgsCoordinateReferenceSystem:
+        return self.canvas.mapSettings().destinationCrs()
+
     def _key(self, tile: dict) -> tuple:
         return (self.layer.source(), self.bands, tile["col"], tile["row"])
 
@@ -484,9 +508,10 @@ class SegmentationController(QObject):
             self.pending.clear()
             self._apply(lambda: self.engine.call("set_prompt_crs", {"crs": self._canvas_crs()}))
 
-    def _output_layer(self, crs=None):
-        """The layer to write to (created or added to the project if needed); a new layer or GeoPackage gets
-        ``crs``, by default the raster layer's."""
+    def _output_layer(self, product: str, crs=None):
+        """The layer to write ``product``'s objects to (created or added to the project if needed; each
+        product its own layer with its own fields, ``PRODUCTS``); a new layer or GeoPackage gets ``crs``, by
+        default the raster layer's. An existing polygon layer takes the fields it has."""
         crs = crs if crs is not None else self.layer.crs()
         mode = self.dock.output_mode.currentIndex()
         if mode == OUTPUT_LAYER:
@@ -498,12 +523,16 @@ class SegmentationController(QObject):
             path = self.dock.output_file_widget.filePath()
             if not path:
                 raise SamCoreError(self.tr("Choose the GeoPackage file to write to."))
-            return self._in_project(open_or_create_geopackage(path, crs), match_source=True)
-        layer = self.output_layer
+            table, fields = PRODUCTS[product]
+            return self._in_project(open_or_create_geopackage(path, crs, table, fields), match_source=True)
+        attribute = "output_layer" if product == PROMPTS else "everything_layer"
+        layer = getattr(self, attribute)
         # a layer the user removed from the project is deleted with it (its Python wrapper stays behind)
         if layer is None or sip.isdeleted(layer) or QgsProject.instance().mapLayer(layer.id()) is None:
-            self.output_layer = self._in_project(new_memory_layer(self.tr("TerraSAM objects"), crs))
-        return self.output_layer
+            name = self.tr("TerraSAM objects") if product == PROMPTS else self.tr("TerraSAM everything")
+            layer = self._in_project(new_memory_layer(name, crs, PRODUCTS[product][1]))
+            setattr(self, attribute, layer)
+        return layer
 
     @staticmethod
     def _in_project(layer, match_source: bool = False):
@@ -528,7 +557,9 @@ class SegmentationController(QObject):
             self.preview_band.setToGeometry(to_qgs_geometry(preview["wkb"]), self.layer.crs())
             # no area here: geodesic measures are computed at Accept, which keeps each click fast
             self.dock.show_status(
-                self.tr("Preview (score {score:.2f}): Accept to keep it").format(score=preview["score"])
+                self.tr("Preview (score {score}): Accept to keep it").format(
+                    score=format_score(preview["score"])
+                )
             )
         for x, y, label in state["points"]:
             band = self.fg_band if label == FOREGROUND else self.bg_band

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qgis.core import QgsMapLayerProxyModel
 from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QColor, QKeySequence
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
@@ -13,12 +13,14 @@ from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
@@ -28,6 +30,8 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ..sam_core.units import format_area
 
 #: Alt+Shift+letter is free in a default QGIS 3.22 (its own shortcuts use Ctrl, Ctrl+Shift, Ctrl+Alt).
 SHORTCUTS = {
@@ -40,6 +44,22 @@ SHORTCUTS = {
 OUTPUT_MEMORY, OUTPUT_LAYER, OUTPUT_GPKG = 0, 1, 2
 #: Segment everything's prompt grid: SAM's default, and the range the dock offers.
 POINTS_PER_SIDE, MAX_POINTS_PER_SIDE = 32, 64
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped label whose tooltip repeats its whole text: a long model description ("vit_h, 636 M
+    parameters, … — cuda") is never cut off, even in a narrow dock."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # wraps to the dock, never widens it
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
 
 
 class TerraSAMDock(QgsDockWidget):
@@ -60,7 +80,15 @@ class TerraSAMDock(QgsDockWidget):
         layout.addWidget(self._classify_group())
         self._status_rows(layout)
         layout.addStretch(1)
-        self.setWidget(body)
+        # in a scroll area: the groups need ~770 px, more than a 1366×768 laptop's screen leaves beside the
+        # Processing toolbox; the dock can now shrink and scrolls instead of pushing other docks away
+        scroll = QScrollArea(self)
+        scroll.setObjectName("TerraSAMScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
 
     # -- sections -----------------------------------------------------------------------------------------
     def _input_group(self) -> QGroupBox:
@@ -94,8 +122,7 @@ class TerraSAMDock(QgsDockWidget):
         checkpoint_row.addWidget(self.checkpoint_widget, 1)
         checkpoint_row.addWidget(self.get_model_button)
         form.addRow(self.tr("Checkpoint"), checkpoint_row)
-        self.model_label = QLabel(self.tr("No model loaded"))
-        self.model_label.setWordWrap(True)
+        self.model_label = WrappedLabel(self.tr("No model loaded"))
         form.addRow("", self.model_label)
         self.device_combo = QComboBox()
         self.device_combo.addItems(["auto", "cpu", "cuda"])
@@ -206,7 +233,7 @@ class TerraSAMDock(QgsDockWidget):
         row.addWidget(self.dissolve_box)
         form.addRow(row)
         self.area_table = QTableWidget(0, 3)
-        self.area_table.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Area (ha)"), self.tr("%")])
+        self.area_table.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Area"), self.tr("%")])
         self.area_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.area_table.verticalHeader().setVisible(False)
         self.area_table.horizontalHeader().setStretchLastSection(True)
@@ -222,7 +249,10 @@ class TerraSAMDock(QgsDockWidget):
             name = QTableWidgetItem(row["class"])
             name.setData(1, QColor(row["colour"]))  # Qt.DecorationRole: the class's colour swatch
             self.area_table.setItem(i, 0, name)
-            self.area_table.setItem(i, 1, QTableWidgetItem(f"{row['area_ha']:,.1f}"))
+            area = QTableWidgetItem(format_area(row["area_m2"]))  # display only: the layer keeps area_m2
+            area.setData(Qt.UserRole, row["area_m2"])
+            area.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
+            self.area_table.setItem(i, 1, area)
             self.area_table.setItem(i, 2, QTableWidgetItem(f"{row['percent']:.1f}"))
         self.area_table.resizeColumnsToContents()
         self.area_table.setVisible(bool(rows))

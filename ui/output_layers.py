@@ -27,42 +27,22 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..sam_core.errors import SamCoreError
+from ..sam_core.fields import CELL_FIELDS, CLASS_FIELDS, DOCK_FIELDS, EVERYTHING_FIELDS, PROMPT_FIELDS
+from .layer_style import style_objects
 
-FIELD_TYPES = {
-    "id": QVariant.Int,
-    "prompt_type": QVariant.String,
-    "n_fg": QVariant.Int,
-    "n_bg": QVariant.Int,
-    "score": QVariant.Double,
-    "area_m2": QVariant.Double,
-    "perimeter_m": QVariant.Double,
-    "model": QVariant.String,
-    "raster": QVariant.String,
-    "created": QVariant.String,
-    "stability": QVariant.Double,  # segment everything: SAM's stability score
-    "tiles": QVariant.String,  # segment everything: the tiles ("col,row;…") the object was found in
-}
+#: QGIS types of the core's field types; the fields themselves are the core's (``sam_core/fields.py``)
+QT_TYPES = {int: QVariant.Int, float: QVariant.Double, str: QVariant.String}
+#: each product's layer in the dock: the core's fields plus the dock's provenance (raster name, time)
+PROMPT_LAYER_FIELDS = {**PROMPT_FIELDS, **DOCK_FIELDS}
+EVERYTHING_LAYER_FIELDS = {**EVERYTHING_FIELDS, **DOCK_FIELDS}
 
 
-#: land-cover layers: a cell's fields, or (dissolved) a class's (see ``sam_core.classify``)
-CLASS_FIELD_TYPES = {
-    "id": QVariant.Int,
-    "class": QVariant.String,
-    "class_id": QVariant.Int,
-    "cells": QVariant.Int,
-    "probability": QVariant.Double,
-    "area_m2": QVariant.Double,
-    "area_ha": QVariant.Double,
-    "percent": QVariant.Double,
-    "colour": QVariant.String,
-}
-
-
-def object_fields(field_types: dict = FIELD_TYPES) -> QgsFields:
-    fields = QgsFields()
-    for name, kind in field_types.items():
-        fields.append(QgsField(name, kind))
-    return fields
+def object_fields(fields: dict[str, type] = PROMPT_LAYER_FIELDS) -> QgsFields:
+    """QgsFields of one of the core's field lists (name → Python type)."""
+    result = QgsFields()
+    for name, kind in fields.items():
+        result.append(QgsField(name, QT_TYPES[kind]))
+    return result
 
 
 def to_qgs_geometry(wkb: bytes) -> QgsGeometry:
@@ -120,13 +100,15 @@ def next_id(layer: QgsVectorLayer) -> int:
 
 
 def new_memory_layer(
-    name: str, crs: QgsCoordinateReferenceSystem, field_types: dict = FIELD_TYPES
+    name: str, crs: QgsCoordinateReferenceSystem, fields: dict[str, type] = PROMPT_LAYER_FIELDS
 ) -> QgsVectorLayer:
+    """An empty memory layer with ``fields`` in the object style (a land-cover layer restyles it)."""
     layer = QgsVectorLayer(f"MultiPolygon?crs={crs.authid() or 'EPSG:4326'}", name, "memory")
     if not crs.authid():
         layer.setCrs(crs)
-    layer.dataProvider().addAttributes(object_fields(field_types).toList())
+    layer.dataProvider().addAttributes(object_fields(fields).toList())
     layer.updateFields()
+    style_objects(layer, store=False)
     return layer
 
 
@@ -134,7 +116,7 @@ def land_cover_layer(name: str, crs: QgsCoordinateReferenceSystem, result: dict)
     """A memory layer of the engine's ``classify`` result, one fixed colour per class (the head's), every
     class of the head in the legend whether found or not, so maps of several runs compare at a glance."""
     first = result["features"][0] if result["features"] else {}
-    layer = new_memory_layer(name, crs, {k: v for k, v in CLASS_FIELD_TYPES.items() if k in first})
+    layer = new_memory_layer(name, crs, CLASS_FIELDS if "cells" in first else CELL_FIELDS)
     add_records(layer, result["features"], crs)
     categories = []
     for row in result["classes"]:
@@ -144,15 +126,26 @@ def land_cover_layer(name: str, crs: QgsCoordinateReferenceSystem, result: dict)
     return layer
 
 
-def open_or_create_geopackage(path: str, crs: QgsCoordinateReferenceSystem, layer_name: str = "objects"):
-    """The GeoPackage's object layer, created (atomically: temp file, then rename) when the file is new."""
-    if not os.path.exists(path):
-        tmp = f"{path}.tmp.gpkg"
+def open_or_create_geopackage(
+    path: str,
+    crs: QgsCoordinateReferenceSystem,
+    layer_name: str = "objects",
+    fields: dict[str, type] = PROMPT_LAYER_FIELDS,
+):
+    """The GeoPackage's layer ``layer_name`` (one per product: "objects", "everything"), created with
+    ``fields`` and the object style (saved in the file) when missing: a new file atomically (temp file, then
+    rename); a new layer in an existing file beside its other layers, which stay untouched."""
+    uri = f"{path}|layername={layer_name}"
+    exists = os.path.exists(path)
+    if not exists or not _has_layer(path, layer_name):
+        target = path if exists else f"{path}.tmp.gpkg"
         options = QgsVectorFileWriter.SaveVectorOptions()
         options.driverName, options.layerName = "GPKG", layer_name
+        if exists:
+            options.actionOnExistingFile = QgsVectorFileWriter.CreateOrOverwriteLayer
         writer = QgsVectorFileWriter.create(
-            tmp,
-            object_fields(),
+            target,
+            object_fields(fields),
             QgsWkbTypes.MultiPolygon,
             crs,
             QgsProject.instance().transformContext(),
@@ -161,10 +154,16 @@ def open_or_create_geopackage(path: str, crs: QgsCoordinateReferenceSystem, laye
         if writer.hasError() != QgsVectorFileWriter.NoError:
             raise SamCoreError(f"cannot create {path}: {writer.errorMessage()}")
         del writer  # closes the file
-        os.replace(tmp, path)
-    layer = QgsVectorLayer(
-        f"{path}|layername={layer_name}", os.path.splitext(os.path.basename(path))[0], "ogr"
-    )
+        style_objects(QgsVectorLayer(f"{target}|layername={layer_name}", layer_name, "ogr"))
+        if not exists:
+            os.replace(target, path)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    layer = QgsVectorLayer(uri, stem if layer_name == "objects" else f"{stem} {layer_name}", "ogr")
     if not layer.isValid():
         raise SamCoreError(f"{path} is not a GeoPackage with a layer {layer_name!r}")
     return layer
+
+
+def _has_layer(path: str, layer_name: str) -> bool:
+    layer = QgsVectorLayer(f"{path}|layername={layer_name}", layer_name, "ogr")
+    return layer.isValid()

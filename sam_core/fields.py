@@ -1,0 +1,50 @@
+"""The fields of each TerraSAM product's layer, in order, with their Python types: the one definition the
+CLI, Processing and the dock (which maps them to QGIS types) share. Standard library only, so the QGIS process
+can import it. The README lists them.
+"""
+
+from __future__ import annotations
+
+#: objects segmented from prompts (points, a box): ``segment``, ``segment-prompts``, the dock's Accept
+PROMPT_FIELDS = {
+    "id": int,
+    "prompt_type": str,  # "point", "box" or "point+box"
+    "n_fg": int,  # foreground points
+    "n_bg": int,  # background points
+    "score": float,  # SAM's predicted IoU
+    "area_m2": float,  # geodesic, on the raster CRS's ellipsoid
+    "perimeter_m": float,
+    "model": str,
+}
+#: objects found by segment everything: no prompts, but SAM's stability and the tiles ("col,row;…") they came from
+EVERYTHING_FIELDS = {
+    "id": int,
+    "score": float,
+    "stability": float,
+    "area_m2": float,
+    "perimeter_m": float,
+    "tiles": str,
+    "model": str,
+}
+#: what the dock adds to each object it writes: the raster layer's name and the time (UTC, ISO 8601)
+DOCK_FIELDS = {"raster": str, "created": str}
+#: land-cover cells (``classify``'s "cells" layer)
+CELL_FIELDS = {
+    "id": int,
+    "class": str,
+    "class_id": int,
+    "probability": float,
+    "area_m2": float,
+    "colour": str,
+}
+#: land cover, one (multi)polygon per class (``classify --dissolve``, "classes" layer)
+CLASS_FIELDS = {
+    "class": str,
+    "class_id": int,
+    "cells": int,
+    "area_m2": float,
+    "area_ha": float,
+    "percent": float,
+    "probability": float,
+    "colour": str,
+}
