@@ -2,7 +2,8 @@
 
 Keys: ``checkpoint``, ``device``, ``head`` (the dock remembers the user's choices; Processing takes them as
 defaults), ``cache_dir`` (the embedding cache both share, so tiles encoded in one are instant in the other)
-and ``python`` (the engine's interpreter, see ``ui/dependencies.py``).
+``python`` (the engine's interpreter, chosen in the dock's Set up engine panel, see ``ui/dependencies.py``)
+and ``engine_dir`` (where that panel installs an engine).
 """
 
 from __future__ import annotations
@@ -25,3 +26,9 @@ def set_value(name: str, new: str) -> None:
 def cache_dir() -> str:
     """The embedding cache folder (default: ``terrasam/embeddings`` in the QGIS profile)."""
     return value("cache_dir", os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "embeddings"))
+
+
+def engine_dir() -> str:
+    """The engine virtual environment that Set up engine installs (default: ``terrasam/engine-venv`` in the
+    QGIS profile, beside the embedding cache)."""
+    return value("engine_dir", os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "engine-venv"))
