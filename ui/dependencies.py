@@ -43,10 +43,6 @@ SETTING, ENVIRONMENT, PLUGIN_VENV, PROFILE_VENV, QGIS_PYTHON = (
 OK, NOT_FOUND, CANNOT_RUN, MISSING = "", "not_found", "cannot_run", "missing"
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("EngineCheck", text)
-
-
 @dataclass(frozen=True)
 class EngineLocation:
     """An engine interpreter and where the choice came from (one of ``SETTING`` ... ``QGIS_PYTHON``)."""
@@ -63,6 +59,11 @@ class EngineCheck:
     problem: str = OK
     missing: list[str] = field(default_factory=list)
     detail: str = ""
+
+    @staticmethod
+    def tr(text: str) -> str:
+        """Translate the messages about the engine (pylupdate5 files ``EngineCheck.tr()`` here)."""
+        return QCoreApplication.translate("EngineCheck", text)
 
     @property
     def ok(self) -> bool:
@@ -130,7 +131,7 @@ def check_engine(python: str | None = None) -> EngineCheck:
     if not found or not os.path.exists(found):
         return EngineCheck(location, NOT_FOUND)
     if os.path.isdir(found) or not os.access(found, os.X_OK):
-        return EngineCheck(location, CANNOT_RUN, detail=tr("it is a folder or not executable"))
+        return EngineCheck(location, CANNOT_RUN, detail=EngineCheck.tr("it is a folder or not executable"))
     try:
         result = subprocess.run(
             [found, "-c", _CHECK],
@@ -142,7 +143,7 @@ def check_engine(python: str | None = None) -> EngineCheck:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return EngineCheck(location, CANNOT_RUN, detail=tr("it did not answer within a minute"))
+        return EngineCheck(location, CANNOT_RUN, detail=EngineCheck.tr("it did not answer within a minute"))
     except OSError as exc:
         return EngineCheck(location, CANNOT_RUN, detail=str(exc.strerror or exc))
     try:
@@ -151,7 +152,9 @@ def check_engine(python: str | None = None) -> EngineCheck:
         missing = None
     if not isinstance(missing, list):
         lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-        detail = lines[-1].strip() if lines else tr("exit code {code}").format(code=result.returncode)
+        detail = (
+            lines[-1].strip() if lines else EngineCheck.tr("exit code {code}").format(code=result.returncode)
+        )
         return EngineCheck(location, CANNOT_RUN, detail=detail)
     return (
         EngineCheck(location, MISSING, missing=[str(m) for m in missing])
@@ -193,11 +196,11 @@ def missing_dependencies(python: str | None = None) -> list[str]:
 def source_text(source: str) -> str:
     """Where an engine Python came from, as the messages say it."""
     return {
-        SETTING: tr("the TerraSAM setting “Engine Python” (Set up engine → Choose Python…)"),
-        ENVIRONMENT: tr("the environment variable TERRASAM_PYTHON"),
-        PLUGIN_VENV: tr("the .venv folder inside the plugin folder"),
-        PROFILE_VENV: tr("the engine that Set up engine installed in the QGIS profile"),
-        QGIS_PYTHON: tr("the Python of QGIS (no engine Python is chosen or installed yet)"),
+        SETTING: EngineCheck.tr("the TerraSAM setting “Engine Python” (Set up engine → Choose Python…)"),
+        ENVIRONMENT: EngineCheck.tr("the environment variable TERRASAM_PYTHON"),
+        PLUGIN_VENV: EngineCheck.tr("the .venv folder inside the plugin folder"),
+        PROFILE_VENV: EngineCheck.tr("the engine that Set up engine installed in the QGIS profile"),
+        QGIS_PYTHON: EngineCheck.tr("the Python of QGIS (no engine Python is chosen or installed yet)"),
     }.get(source, source)
 
 
@@ -205,12 +208,12 @@ def problem_text(check: EngineCheck) -> str:
     """One sentence: which Python, from where, and what is wrong with it ("" when nothing is)."""
     values = {"python": check.python, "source": source_text(check.location.source), "detail": check.detail}
     if check.problem == NOT_FOUND:
-        text = tr("The engine Python {python} (from {source}) does not exist.")
+        text = EngineCheck.tr("The engine Python {python} (from {source}) does not exist.")
     elif check.problem == CANNOT_RUN:
-        text = tr("The engine Python {python} (from {source}) cannot run: {detail}.")
+        text = EngineCheck.tr("The engine Python {python} (from {source}) cannot run: {detail}.")
     elif check.problem == MISSING:
         values["packages"] = ", ".join(check.missing)
-        text = tr("The engine Python {python} (from {source}) lacks these packages: {packages}.")
+        text = EngineCheck.tr("The engine Python {python} (from {source}) lacks these packages: {packages}.")
     else:
         return ""
     return text.format(**values)
@@ -220,11 +223,13 @@ def engine_message(check: EngineCheck, requirements: str = REQUIREMENTS_FILE) ->
     """The complete message for a problem: what is wrong, then what to do ("" when nothing is)."""
     if check.ok:
         return ""
-    steps = [problem_text(check), tr("Segmentation is disabled until the engine is set up.")]
+    steps = [problem_text(check), EngineCheck.tr("Segmentation is disabled until the engine is set up.")]
     if check.location.source == ENVIRONMENT:
-        steps.append(tr("Correct or unset TERRASAM_PYTHON, or choose a Python in the TerraSAM settings."))
+        steps.append(
+            EngineCheck.tr("Correct or unset TERRASAM_PYTHON, or choose a Python in the TerraSAM settings.")
+        )
     steps.append(
-        tr(
+        EngineCheck.tr(
             "Open the TerraSAM dock (Raster → TerraSAM): its Set up engine panel installs the engine "
             "into the QGIS profile (Install) or uses a Python you already have (Choose Python…)."
         )

@@ -291,17 +291,16 @@ class EngineSetupPanel(QGroupBox):
 
 def device_text(report: CheckReport | None) -> str:
     """Where the engine computes, and why, from the install's final check."""
-    tr = EngineSetupPanel.tr
     if report is None or not report.device:
         return ""
     if report.device == "cuda":
-        return tr("It computes on the GPU: {name} (CUDA).").format(name=report.reason)
+        return EngineSetupPanel.tr("It computes on the GPU: {name} (CUDA).").format(name=report.reason)
     if report.device == "mps":
-        return tr("It computes on the Apple GPU (MPS).")
+        return EngineSetupPanel.tr("It computes on the Apple GPU (MPS).")
     if report.reason == "no_gpu":
-        return tr(
+        return EngineSetupPanel.tr(
             "It computes on the CPU: PyTorch is built with CUDA {cuda}, but no NVIDIA GPU or driver was found."
         ).format(cuda=report.cuda_build)
     if report.reason == "cpu_build":
-        return tr("It computes on the CPU: this PyTorch is a CPU-only build.")
-    return tr("It computes on the CPU ({reason}).").format(reason=report.reason)
+        return EngineSetupPanel.tr("It computes on the CPU: this PyTorch is a CPU-only build.")
+    return EngineSetupPanel.tr("It computes on the CPU ({reason}).").format(reason=report.reason)
