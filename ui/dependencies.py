@@ -239,6 +239,13 @@ def engine_message(check: EngineCheck, requirements: str = REQUIREMENTS_FILE) ->
     return " ".join(steps)
 
 
+def missing_message(missing: list[str], python: str) -> str:
+    """``engine_message`` for an engine that started and said it lacks ``missing`` (the dock's controller)."""
+    location = locate_engine()
+    source = location.source if location.python == python else SETTING
+    return engine_message(EngineCheck(EngineLocation(python, source), MISSING, list(missing)))
+
+
 def install_hint(missing: list[str], python: str | None = None, requirements: str = REQUIREMENTS_FILE) -> str:
     """The pip command that installs ``missing`` into ``python``, an interpreter that runs (for a missing or
     broken one use ``engine_message``, which does not suggest pip)."""

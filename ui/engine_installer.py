@@ -208,8 +208,7 @@ class EngineInstaller:
         pins = _pins(self.options.requirements, self.options.cpu_packages)
         source = self.options.cpu_torch or ""
         self.log(f"Trying the CPU-only {' + '.join(pins)} from {source}")
-        local = os.path.isdir(source)
-        sources = ["--no-index", "--find-links", source] if local else ["--index-url", source]
+        sources = self._sources(source) if os.path.isdir(source) else ["--index-url", source]
         if self._pip(python, sources, pins, 10, 18, fail=False) == 0:
             check = check_python(python, self.options.cpu_check_modules)
             if check.ok:
@@ -256,7 +255,11 @@ class EngineInstaller:
 
     # -- commands ---------------------------------------------------------------------------------------
     def _sources(self, wheelhouse: str | None) -> list[str]:
-        return ["--no-index", "--find-links", wheelhouse] if wheelhouse else []
+        """Offline from ``wheelhouse``: only that folder (pip's ``--isolated`` ignores the user's pip
+        configuration and ``PIP_*`` variables, whose extra links could otherwise be used)."""
+        if not wheelhouse:
+            return []
+        return ["--no-index", "--find-links", wheelhouse] + ([] if self.uv else ["--isolated"])
 
     def _pip(
         self, python: str, sources: list[str], args: list[str], low: float, high: float, fail: bool = True
