@@ -81,7 +81,8 @@ class TerraSAMPlugin:
             QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self) -> None:
-        """Add the TerraSAM action to the Raster menu and the plugins toolbar; warn once if the engine is not set up."""
+        """Add the TerraSAM action to the Raster menu and the plugins toolbar; warn once if the engine is not set
+        up."""
         if self.iface is None:
             return
         check = check_engine()

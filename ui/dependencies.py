@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from qgis.PyQt.QtCore import QCoreApplication
 
 from . import settings
+from .engine_installer import venv_python
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: requirements.txt ships inside the plugin folder (see tools/package.py).
@@ -72,12 +73,6 @@ class EngineCheck:
     @property
     def python(self) -> str:
         return self.location.python
-
-
-def venv_python(venv: str) -> str:
-    """The interpreter inside the virtual environment folder ``venv`` (Windows or POSIX layout)."""
-    windows = os.path.join(venv, "Scripts", "python.exe")
-    return windows if os.name == "nt" or os.path.isfile(windows) else os.path.join(venv, "bin", "python")
 
 
 def locate_engine() -> EngineLocation:
@@ -226,7 +221,9 @@ def engine_message(check: EngineCheck, requirements: str = REQUIREMENTS_FILE) ->
     steps = [problem_text(check), EngineCheck.tr("Segmentation is disabled until the engine is set up.")]
     if check.location.source == ENVIRONMENT:
         steps.append(
-            EngineCheck.tr("Correct or unset TERRASAM_PYTHON, or choose a Python in the TerraSAM settings.")
+            EngineCheck.tr(
+                "Correct or unset TERRASAM_PYTHON; a Python chosen in the Set up engine panel takes precedence over it."
+            )
         )
     steps.append(
         EngineCheck.tr(

@@ -1,7 +1,7 @@
 """Install the TerraSAM engine: a virtual environment with the pinned packages, all or nothing.
 
-Qt-free (the Set up engine panel runs it in a ``QgsTask``, ``ui/engine_setup.py``), so it runs and is tested
-outside the UI thread. Why each step is as it is:
+Qt-free (the standard library and ``sam_core``'s client helpers only): the Set up engine panel runs it in a
+``QgsTask`` (``ui/engine_setup.py``), and it runs and is tested outside the UI thread. Why each step is so:
 
 - The venv is made in a temporary folder beside the target and renamed into place only after every package
   is installed, so a failure or a cancel leaves the old engine as it was and nothing half-installed where the
@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 
 from ..sam_core.client import engine_environment
 from ..sam_core.errors import Cancelled, SamCoreError
-from .dependencies import venv_python
 
 #: the modules the final check imports (segment_anything imports torchvision at import)
 CHECK_MODULES = ("torch", "torchvision", "segment_anything", "rasterio")
@@ -144,6 +143,12 @@ def check_python(
             )
     tail = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
     return CheckReport(python, failed={"python": tail})
+
+
+def venv_python(venv: str) -> str:
+    """The interpreter inside the virtual environment folder ``venv`` (Windows or POSIX layout)."""
+    windows = os.path.join(venv, "Scripts", "python.exe")
+    return windows if os.name == "nt" or os.path.isfile(windows) else os.path.join(venv, "bin", "python")
 
 
 def has_nvidia_gpu() -> bool:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 
 from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsTask
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtCore import QCoreApplication, pyqtSignal
+from qgis.PyQt.QtCore import QCoreApplication, Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -70,6 +71,7 @@ class InstallEngineTask(QgsTask):
         self.options = options
         self.report: CheckReport | None = None
         self.error = ""
+        self.trace = ""  # the traceback of an unexpected error (a bug), for the QGIS log
         self.cancelled_by_user = False
 
     def run(self) -> bool:
@@ -80,6 +82,8 @@ class InstallEngineTask(QgsTask):
             self.cancelled_by_user, self.error = True, str(exc)
         except (SamCoreError, OSError) as exc:
             self.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug: said in the panel, its traceback in the log
+            self.error, self.trace = f"{type(exc).__name__}: {exc}", traceback.format_exc()
         return self.report is not None
 
     def finished(self, result: bool) -> None:
@@ -162,7 +166,7 @@ class EngineSetupPanel(QGroupBox):
     def _label() -> QLabel:
         label = QLabel()
         label.setWordWrap(True)
-        label.setTextInteractionFlags(label.textInteractionFlags() | 1)  # Qt.TextSelectableByMouse
+        label.setTextInteractionFlags(Qt.TextSelectableByMouse)  # the user can copy a path or a command
         return label
 
     # -- what the panel shows ---------------------------------------------------------------------------
@@ -264,7 +268,7 @@ class EngineSetupPanel(QGroupBox):
                 else self.tr("Install failed: {error}").format(error=task.error)
             )
             self.result_label.setText(text)
-            QgsMessageLog.logMessage(text, LOG_TAG, Qgis.Warning)
+            QgsMessageLog.logMessage("\n".join(filter(None, [text, task.trace])), LOG_TAG, Qgis.Warning)
             return
         installed = venv_python(task.options.target)
         done = self.tr("The engine is installed in {folder}.").format(folder=task.options.target)
