@@ -104,6 +104,8 @@ def test_install_from_a_wheelhouse_renames_the_new_engine_into_place(installer_m
 def test_a_failing_package_leaves_the_old_engine_untouched(installer_module, layout):
     wheels, requirements, target = layout
     requirements.write_text("alpha==1.0\ngamma==1.0\n")  # gamma needs a package the wheelhouse lacks
+    crashed = target.parent / "engine-venv.partial-crashed"  # what QGIS closed mid-install leaves behind
+    (crashed / "bin").mkdir(parents=True)
     rec = Recorded()
     installer = installer_module.EngineInstaller(
         options(installer_module, wheels, requirements, target), rec.log, rec.progress.append
@@ -111,7 +113,7 @@ def test_a_failing_package_leaves_the_old_engine_untouched(installer_module, lay
     with pytest.raises(installer_module.InstallError, match="pip failed.*no-such-dependency"):
         installer.install()
     assert sorted(p.name for p in target.iterdir()) == ["OLD-ENGINE"]
-    assert leftovers(target) == []
+    assert leftovers(target) == [], "this run's staging folder and the crashed run's are removed"
 
 
 def test_cancel_mid_install_stops_quickly_and_keeps_the_old_engine(installer_module, layout):

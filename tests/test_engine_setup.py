@@ -198,7 +198,7 @@ def test_cancel_in_the_panel_keeps_the_previous_engine(started, clean, tmp_path)
     target.mkdir(parents=True)
     (target / "OLD-ENGINE").write_text("kept")
     panel.wheelhouse_widget.setFilePath(str(tiny_wheelhouse(tmp_path / "wheels")))
-    panel.start_install()
+    panel.install_button.click()  # the plugin's own requirements and QGIS's Python, from the tiny wheelhouse
     wait_until(lambda: "-m venv" in panel.log_view.toPlainText(), timeout=60)
     panel.cancel_button.click()
     wait_until(lambda: panel.task is None, timeout=10)

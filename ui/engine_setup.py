@@ -157,9 +157,9 @@ class EngineSetupPanel(QGroupBox):
         self.result_label = self._label()
         layout.addWidget(self.result_label)
         self._show_busy(False)
-        self.install_button.clicked.connect(self.start_install)
+        self.install_button.clicked.connect(lambda: self.start_install())
         self.choose_button.clicked.connect(self._choose_clicked)
-        self.check_button.clicked.connect(self.refresh)
+        self.check_button.clicked.connect(lambda: self.refresh())
         self.cancel_button.clicked.connect(self.cancel_install)
 
     @staticmethod
@@ -220,7 +220,9 @@ class EngineSetupPanel(QGroupBox):
         the wheel folder when one is given, CPU-only PyTorch first when that box is ticked."""
         wheelhouse = self.wheelhouse_widget.filePath().strip() or None
         cpu = (
-            self.cpu_source.text().strip() if self.cpu_box.isChecked() and self.cpu_box.isVisible() else None
+            self.cpu_source.text().strip()
+            if self.cpu_box.isChecked() and self.cpu_box.isVisibleTo(self)
+            else None
         )
         return InstallOptions(
             target=settings.engine_dir(),
