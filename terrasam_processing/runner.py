@@ -39,6 +39,7 @@ POLL_S = 0.1
 #: stderr lines kept to explain an unexpected exit
 TAIL_LINES = 20
 
+
 def engine_status() -> tuple[bool, str]:
     """What ``canExecute()`` answers: (True, "") or (False, what is wrong with the engine Python, from where,
     and that the dock's Set up engine panel sets it up). Asked once per Python per process."""
