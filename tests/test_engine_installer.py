@@ -182,3 +182,29 @@ def test_the_final_check_names_what_does_not_import(installer_module, tmp_path):
     assert "ModuleNotFoundError" in report.failed["no_such_module_xyz"]
     missing = installer_module.check_python(str(tmp_path / "nothing"), ["json"])
     assert not missing.ok and "python" in missing.failed
+
+
+def test_cpu_only_pair_that_imports_is_kept(installer_module, layout):
+    wheels, requirements, target = layout
+    cpu = target.parent.parent / "cpu-wheels"
+    write_wheel(cpu, "alpha", "1.0+cpu", "BUILD = 'cpu'\n")
+    rec = Recorded()
+    opts = options(
+        installer_module,
+        wheels,
+        requirements,
+        target,
+        cpu_torch=str(cpu),
+        cpu_packages=("alpha",),
+        cpu_check_modules=("alpha",),
+    )
+    report = installer_module.EngineInstaller(opts, rec.log, rec.progress.append).install()
+    assert report.ok and report.notes == [f"CPU-only alpha==1.0 from {cpu}"]
+    assert any("The CPU-only build imports: keeping it" in line for line in rec.lines)
+    code = "import alpha, beta; print(alpha.VERSION)"
+    out = subprocess.run(
+        [str(target / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "1.0+cpu", (
+        "the default wheelhouse must not replace a CPU-only build that works"
+    )
