@@ -208,3 +208,22 @@ def test_cpu_only_pair_that_imports_is_kept(installer_module, layout):
     assert out.stdout.strip() == "1.0+cpu", (
         "the default wheelhouse must not replace a CPU-only build that works"
     )
+
+
+def test_cancel_during_the_final_check_puts_the_old_engine_back(installer_module, layout):
+    """The riskiest moment: the new engine is renamed into place and the old one moved aside while the check
+    imports the packages (seconds for torch). A cancel then must undo the rename."""
+    wheels, requirements, target = layout
+    write_wheel(wheels, "slow", "1.0", "import time\ntime.sleep(60)\n")
+    requirements.write_text("alpha==1.0\nslow==1.0\n")
+    from terrasam.sam_core.errors import Cancelled
+
+    rec = Recorded(cancel_when=lambda line: line.startswith("Checking the engine"), delay=0.5)
+    opts = options(installer_module, wheels, requirements, target)
+    opts.check_modules = ("alpha", "slow")
+    installer = installer_module.EngineInstaller(opts, rec.log, rec.progress.append, rec.cancelled)
+    with pytest.raises(Cancelled):
+        installer.install()
+    assert time.monotonic() - rec.cancel_at < 2.5
+    assert sorted(p.name for p in target.iterdir()) == ["OLD-ENGINE"]
+    assert leftovers(target) == []

@@ -29,6 +29,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -116,21 +117,40 @@ class CheckReport:
 
 
 def check_python(
-    python: str, modules: Sequence[str] = CHECK_MODULES, timeout: float = CHECK_TIMEOUT_S
+    python: str,
+    modules: Sequence[str] = CHECK_MODULES,
+    timeout: float = CHECK_TIMEOUT_S,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> CheckReport:
-    """Import ``modules`` in ``python`` (a subprocess) and report what failed and which device torch sees."""
+    """Import ``modules`` in ``python`` (a subprocess) and report what failed and which device torch sees.
+    Importing torch takes seconds: ``cancelled`` is polled meanwhile (raises ``Cancelled``)."""
     try:
-        result = subprocess.run(
+        process = subprocess.Popen(
             [python, "-c", _CHECK_CODE, json.dumps(list(modules))],
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
             env=_clean_env(python),
-            check=False,
+            start_new_session=os.name == "posix",
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return CheckReport(python, failed={"python": str(exc)})
-    for line in reversed(result.stdout.splitlines()):
+    except OSError as exc:
+        return CheckReport(python, failed={"python": str(exc.strerror or exc)})
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            stdout, stderr = process.communicate(timeout=POLL_S)
+            break
+        except subprocess.TimeoutExpired:
+            stop = "cancel" if cancelled() else "timeout" if time.monotonic() > deadline else ""
+            if stop:
+                _stop(process)
+                process.communicate()  # closes the pipes
+            if stop == "cancel":
+                raise Cancelled("cancelled: the old engine is kept") from None
+            if stop == "timeout":
+                return CheckReport(python, failed={"python": f"no answer within {timeout:.0f} s"})
+    for line in reversed(stdout.splitlines()):
         if line.startswith(_MARKER):
             data = json.loads(line[len(_MARKER) :])
             return CheckReport(
@@ -141,7 +161,7 @@ def check_python(
                 torch=data.get("torch", ""),
                 cuda_build=data.get("cuda_build", ""),
             )
-    tail = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
+    tail = (stderr.strip().splitlines() or [f"exit code {process.returncode}"])[-1]
     return CheckReport(python, failed={"python": tail})
 
 
@@ -215,7 +235,7 @@ class EngineInstaller:
         self.log(f"Trying the CPU-only {' + '.join(pins)} from {source}")
         sources = self._sources(source) if os.path.isdir(source) else ["--index-url", source]
         if self._pip(python, sources, pins, 10, 18, fail=False) == 0:
-            check = check_python(python, self.options.cpu_check_modules)
+            check = check_python(python, self.options.cpu_check_modules, cancelled=self.cancelled)
             if check.ok:
                 self.log("The CPU-only build imports: keeping it")
                 return [f"CPU-only {', '.join(pins)} from {source}"]
@@ -245,15 +265,17 @@ class EngineInstaller:
             raise InstallError(f"could not move the new engine to {target}: {exc}") from exc
         self.progress(90)
         self.log(f"Checking the engine: importing {', '.join(self.options.check_modules)}")
-        report = check_python(venv_python(target), self.options.check_modules)
-        if not report.ok or self.cancelled():
-            os.rename(target, staging)  # removed by install()'s clean-up
-            if old:
-                os.rename(old, target)
+        try:
+            report = check_python(venv_python(target), self.options.check_modules, cancelled=self.cancelled)
+            self._check_cancel()
             if not report.ok:
                 failed = "; ".join(f"{name}: {error}" for name, error in report.failed.items())
                 raise InstallError(f"the installed engine does not import {failed}; the old engine is kept")
-            raise Cancelled("cancelled: the old engine is kept")
+        except BaseException:
+            os.rename(target, staging)  # removed by install()'s clean-up
+            if old:
+                os.rename(old, target)
+            raise
         if old:
             shutil.rmtree(old, ignore_errors=True)
         return report
