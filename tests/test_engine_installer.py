@@ -133,37 +133,46 @@ def test_cancel_mid_install_stops_quickly_and_keeps_the_old_engine(installer_mod
     assert not any(line.startswith("Successfully installed") for line in rec.lines)
 
 
+def install_with_a_cpu_build(module, layout, code: str):
+    """Install alpha + beta with a "CPU-only" alpha 1.0+cpu (its module code: ``code``) tried first; the
+    report, the log and the alpha version the installed engine imports."""
+    wheels, requirements, target = layout
+    cpu = target.parent.parent / "cpu-wheels"
+    write_wheel(cpu, "alpha", "1.0+cpu", code)
+    rec = Recorded()
+    opts = options(
+        module,
+        wheels,
+        requirements,
+        target,
+        cpu_torch=str(cpu),
+        cpu_packages=("alpha",),
+        cpu_check_modules=("alpha",),
+    )
+    report = module.EngineInstaller(opts, rec.log, rec.progress.append).install()
+    python = str(target / "bin" / "python")
+    out = subprocess.run(
+        [python, "-c", "import alpha, beta; print(alpha.VERSION)"], capture_output=True, text=True, check=True
+    )
+    return report, rec, out.stdout.strip(), str(cpu)
+
+
 def test_cpu_only_pair_that_does_not_import_falls_back_to_the_default(installer_module, layout):
     """The CPU-only build is tried from its own wheel folder, checked by importing it, and replaced by the
     default package when the import fails (as the registry's torchvision fails with the CPU-only torch)."""
-    wheels, requirements, target = layout
-    cpu = target.parent.parent / "cpu-wheels"
-    write_wheel(cpu, "alpha", "1.0+cpu", "raise ImportError('libcudart.so.13: cannot open shared object')\n")
-    rec = Recorded()
-    installer = installer_module.EngineInstaller(
-        options(
-            installer_module,
-            wheels,
-            requirements,
-            target,
-            cpu_torch=str(cpu),
-            cpu_packages=("alpha",),
-            cpu_check_modules=("alpha",),
-        ),
-        rec.log,
-        rec.progress.append,
-    )
-    report = installer.install()
+    failing = "raise ImportError('libcudart.so.13: cannot open shared object')\n"
+    report, rec, version, _ = install_with_a_cpu_build(installer_module, layout, failing)
     assert report.ok
     assert len(report.notes) == 1 and "did not work" in report.notes[0] and "libcudart" in report.notes[0]
     assert any("Trying the CPU-only alpha==1.0" in line for line in rec.lines)
-    version = installer_module.check_python(str(target / "bin" / "python"), ["alpha"])
-    assert version.ok
-    code = "import alpha; print(alpha.VERSION)"
-    out = subprocess.run(
-        [str(target / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "1.0", "the default build must replace the CPU-only one"
+    assert version == "1.0", "the default build must replace the CPU-only one"
+
+
+def test_cpu_only_pair_that_imports_is_kept(installer_module, layout):
+    report, rec, version, cpu = install_with_a_cpu_build(installer_module, layout, "BUILD = 'cpu'\n")
+    assert report.ok and report.notes == [f"CPU-only alpha==1.0 from {cpu}"]
+    assert any("The CPU-only build imports: keeping it" in line for line in rec.lines)
+    assert version == "1.0+cpu", "the default wheelhouse must not replace a CPU-only build that works"
 
 
 def test_the_final_check_reports_the_device_of_a_real_engine(installer_module):
@@ -182,32 +191,6 @@ def test_the_final_check_names_what_does_not_import(installer_module, tmp_path):
     assert "ModuleNotFoundError" in report.failed["no_such_module_xyz"]
     missing = installer_module.check_python(str(tmp_path / "nothing"), ["json"])
     assert not missing.ok and "python" in missing.failed
-
-
-def test_cpu_only_pair_that_imports_is_kept(installer_module, layout):
-    wheels, requirements, target = layout
-    cpu = target.parent.parent / "cpu-wheels"
-    write_wheel(cpu, "alpha", "1.0+cpu", "BUILD = 'cpu'\n")
-    rec = Recorded()
-    opts = options(
-        installer_module,
-        wheels,
-        requirements,
-        target,
-        cpu_torch=str(cpu),
-        cpu_packages=("alpha",),
-        cpu_check_modules=("alpha",),
-    )
-    report = installer_module.EngineInstaller(opts, rec.log, rec.progress.append).install()
-    assert report.ok and report.notes == [f"CPU-only alpha==1.0 from {cpu}"]
-    assert any("The CPU-only build imports: keeping it" in line for line in rec.lines)
-    code = "import alpha, beta; print(alpha.VERSION)"
-    out = subprocess.run(
-        [str(target / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "1.0+cpu", (
-        "the default wheelhouse must not replace a CPU-only build that works"
-    )
 
 
 def test_cancel_during_the_final_check_puts_the_old_engine_back(installer_module, layout):
