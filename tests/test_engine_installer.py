@@ -34,6 +34,13 @@ def installer_module(terrasam):
 
 
 @pytest.fixture
+def check_module(terrasam):
+    from terrasam.ui import engine_check
+
+    return engine_check
+
+
+@pytest.fixture
 def layout(tmp_path):
     """A wheelhouse, requirements for alpha + beta, and an 'old engine' folder with a marker file."""
     wheels = tiny_wheelhouse(tmp_path / "wheels")
@@ -78,7 +85,7 @@ def leftovers(target: Path) -> list[str]:
     return sorted(p.name for p in target.parent.iterdir() if p.name != target.name)
 
 
-def test_install_from_a_wheelhouse_renames_the_new_engine_into_place(installer_module, layout):
+def test_install_from_a_wheelhouse_renames_the_new_engine_into_place(installer_module, check_module, layout):
     wheels, requirements, target = layout
     rec = Recorded()
     installer = installer_module.EngineInstaller(
@@ -97,7 +104,7 @@ def test_install_from_a_wheelhouse_renames_the_new_engine_into_place(installer_m
     assert any("--no-index --find-links" in line for line in rec.lines)
     assert any(line.startswith("Successfully installed") and "alpha" in line for line in rec.lines), rec.lines
     # the renamed venv runs the engine's way (python -m ...) with its packages
-    check = installer_module.check_python(str(target / "bin" / "python"), ["beta"])
+    check = check_module.check_python(str(target / "bin" / "python"), ["beta"])
     assert check.ok and check.device == ""  # no torch in this engine: no device to report
 
 
@@ -175,9 +182,9 @@ def test_cpu_only_pair_that_imports_is_kept(installer_module, layout):
     assert version == "1.0+cpu", "the default wheelhouse must not replace a CPU-only build that works"
 
 
-def test_the_final_check_reports_the_device_of_a_real_engine(installer_module):
+def test_the_final_check_reports_the_device_of_a_real_engine(check_module):
     """The positive case needs torch: the project's own engine Python has it."""
-    report = installer_module.check_python(str(ROOT / ".venv" / "bin" / "python"))
+    report = check_module.check_python(str(ROOT / ".venv" / "bin" / "python"))
     assert report.ok, report.failed
     assert report.torch.startswith("2.")
     assert report.device in ("cuda", "cpu")
@@ -185,11 +192,11 @@ def test_the_final_check_reports_the_device_of_a_real_engine(installer_module):
         assert report.reason == ("no_gpu" if report.cuda_build else "cpu_build")
 
 
-def test_the_final_check_names_what_does_not_import(installer_module, tmp_path):
-    report = installer_module.check_python(BASE_PYTHON, ["json", "no_such_module_xyz"])
+def test_the_final_check_names_what_does_not_import(check_module, tmp_path):
+    report = check_module.check_python(BASE_PYTHON, ["json", "no_such_module_xyz"])
     assert not report.ok and list(report.failed) == ["no_such_module_xyz"]
     assert "ModuleNotFoundError" in report.failed["no_such_module_xyz"]
-    missing = installer_module.check_python(str(tmp_path / "nothing"), ["json"])
+    missing = check_module.check_python(str(tmp_path / "nothing"), ["json"])
     assert not missing.ok and "python" in missing.failed
 
 

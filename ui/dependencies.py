@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from qgis.PyQt.QtCore import QCoreApplication
 
 from . import settings
-from .engine_installer import venv_python
+from .engine_check import venv_python
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: requirements.txt ships inside the plugin folder (see tools/package.py).

@@ -44,14 +44,8 @@ from .dependencies import (
     source_text,
     venv_python,
 )
-from .engine_installer import (
-    CPU_INDEX_URL,
-    DOWNLOAD_SIZE_TEXT,
-    CheckReport,
-    EngineInstaller,
-    InstallOptions,
-    has_nvidia_gpu,
-)
+from .engine_check import CheckReport, has_nvidia_gpu
+from .engine_installer import CPU_INDEX_URL, DOWNLOAD_SIZE_TEXT, EngineInstaller, InstallOptions
 
 LOG_TAG = "TerraSAM"
 LOG_LINES = 2000  # the live log keeps the last lines of pip's output
