@@ -28,12 +28,20 @@ QGIS_PLUGINS := $(CURDIR)/build/qgis-plugins
 QGIS_PROFILES ?= $(CURDIR)/build/qgis-profiles
 QGIS_INI = $(QGIS_PROFILES)/profiles/default/QGIS/QGIS3.ini
 
+# make wheelhouse: the pinned wheels (for the Python that runs pip: the .venv's, i.e. QGIS's version) in one folder,
+# for Set up engine → Wheel folder on a machine without internet. Another platform or Python:
+# WHEELHOUSE_ARGS="--platform win_amd64 --python-version 3.12".
+WHEELHOUSE ?= wheelhouse
+WHEELHOUSE_PYTHON ?= $(if $(wildcard $(PYTHON)),$(PYTHON),python3)
+WHEELHOUSE_REQUIREMENTS ?= requirements.txt
+WHEELHOUSE_ARGS ?=
+
 # make i18n-update LANGS="de fr": languages default to the existing i18n/terrasam_<lang>.ts files (else de).
 LANGS ?= $(or $(patsubst i18n/terrasam_%.ts,%,$(wildcard i18n/terrasam_*.ts)),de)
 I18N_SOURCES = $(shell find . \( -path ./.venv -o -path ./.git -o -path ./build -o -path ./dist -o -path ./tests \
 	-o -path ./sam_core -o -path ./bench -o -path ./tools \) -prune -o -name '*.py' -print | sort)
 
-.PHONY: help env test demo bench lint package qgis i18n-update i18n-compile clean distclean
+.PHONY: help env test demo bench lint package wheelhouse qgis i18n-update i18n-compile clean distclean
 
 help: ## list the targets
 	@echo "TerraSAM $(VERSION): make <target>"
@@ -59,6 +67,11 @@ lint: env ## ruff check (configuration in pyproject.toml)
 
 package: ## build dist/terrasam-<version>.zip for the QGIS plugin manager / plugins.qgis.org
 	@python3 tools/package.py
+
+wheelhouse: ## download the pinned wheels into WHEELHOUSE=wheelhouse for an offline engine install (about 5 GB)
+	@$(WHEELHOUSE_PYTHON) -m pip download --only-binary=:all: -r "$(WHEELHOUSE_REQUIREMENTS)" -c constraints.txt \
+		-d "$(WHEELHOUSE)" $(WHEELHOUSE_ARGS)
+	@echo "make wheelhouse: $$(ls "$(WHEELHOUSE)" | wc -l) wheels, $$(du -sh "$(WHEELHOUSE)" | cut -f1), in $(WHEELHOUSE)"
 
 qgis: env ## start QGIS with this checkout as the plugin "terrasam" (private profile in build/)
 	@mkdir -p "$(QGIS_PLUGINS)" "$(dir $(QGIS_INI))"

@@ -4,8 +4,10 @@ One action ("TerraSAM", one entry in the Raster menu and a button in the plugins
 dock (``ui/dock.py`` with its ``ui/controller.py``); ``initProcessing`` registers the Processing provider
 (``terrasam_processing/``, id ``terrasam``). QGIS desktop calls only ``initGui`` (``qgis.utils.startPlugin``)
 and ``qgis_process`` only ``initProcessing``, so ``initGui`` registers the provider too, once. The core runs in
-an engine process of its own (``sam_core/engine.py`` says why). The plugin loads even when the engine's Python lacks
-torch: it then says which packages are missing and how to install them, and keeps the features disabled.
+an engine process of its own (``sam_core/engine.py`` says why). The plugin loads even when the engine's Python is
+missing or lacks torch: it says so (message bar with a Set up engine button, and the full text in the QGIS log),
+and the dock opens with its Set up engine panel (``ui/engine_setup.py``) in place of the prompts until the engine
+works.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
-from .ui.dependencies import install_hint, missing_dependencies
+from .ui.dependencies import EngineCheck, check_engine, engine_message, problem_text
 
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
 I18N_DIR = os.path.join(PLUGIN_DIR, "i18n")
 ICON_PATH = os.path.join(PLUGIN_DIR, "icon.png")
 LOG_TAG = "TerraSAM"
 INFO_DURATION_S = 5
-WARNING_DURATION_S = 15
 
 
 def user_locale() -> str:
@@ -51,6 +52,7 @@ class TerraSAMPlugin:
         self.dock = None
         self.controller = None
         self._raster_menu = None  # the Raster menu holding our action directly (see initGui)
+        self.setup = None  # the dock's Set up engine panel while the engine is not set up
         self._in_raster_menu = False
         self._in_toolbar = False
 
@@ -88,11 +90,11 @@ class TerraSAMPlugin:
 
     def initGui(self) -> None:
         """Register the Processing provider (the desktop calls only this method), add the TerraSAM action to
-        the Raster menu and the plugins toolbar; warn once if packages are missing."""
+        the Raster menu and the plugins toolbar; warn once if the engine is not set up."""
         self.initProcessing()
         if self.iface is None:
             return
-        self.missing = missing_dependencies()
+        check = check_engine()
         self.action = QAction(QIcon(ICON_PATH), self.tr("TerraSAM"), self.iface.mainWindow())
         self.action.setObjectName("terrasamAction")
         self.action.setToolTip(self.tr("TerraSAM: Segment Anything for rasters"))
@@ -108,14 +110,17 @@ class TerraSAMPlugin:
         if hasattr(self.iface, "addToolBarIcon"):
             self.iface.addToolBarIcon(self.action)
             self._in_toolbar = True
-        if self.missing:
-            self._warn_missing(self.missing)
+        if not check.ok:
+            self._warn_engine(check)
 
     def unload(self) -> None:
         """Remove everything ``initGui`` (and ``__init__``) added."""
         if self.controller is not None:
             self.controller.unload()
             self.controller = None
+        if self.setup is not None:
+            self.setup.shutdown()
+            self.setup = None
         if self.dock is not None:
             if hasattr(self.iface, "removeDockWidget"):
                 self.iface.removeDockWidget(self.dock)
@@ -143,12 +148,8 @@ class TerraSAMPlugin:
     # -- behaviour ------------------------------------------------------------------------------------------------
 
     def run(self) -> None:
-        """The action's slot: open the dock, or say what is missing and how to install it."""
+        """The action's slot: open the dock (with its Set up engine panel while the engine is not set up)."""
         if self.dock is None:
-            self.missing = missing_dependencies()
-            if self.missing:
-                self._warn_missing(self.missing)
-                return
             self._create_dock()
         self.dock.show()
         self.dock.raise_()
@@ -157,17 +158,50 @@ class TerraSAMPlugin:
         """Built on first use: the controller starts the engine process, which QGIS start-up need not wait for."""
         from qgis.PyQt.QtCore import Qt
 
-        from .ui.controller import SegmentationController
         from .ui.dock import TerraSAMDock
 
         self.dock = TerraSAMDock(self.iface.mainWindow())
         self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        check = check_engine()
+        if check.ok:
+            self._start_controller()
+            return
+        from .ui.engine_setup import EngineSetupPanel
+
+        self.setup = EngineSetupPanel()
+        self.setup.show_check(check)
+        self.setup.ready.connect(self._engine_ready)
+        self.dock.show_engine_setup(self.setup)
+
+    def _engine_ready(self) -> None:
+        """The panel set the engine up: the dock's sections come back, with a controller and its engine."""
+        if self.dock is None or self.controller is not None:
+            return
+        self.dock.show_engine_setup(None)
+        self._start_controller()
+
+    def _start_controller(self) -> None:
+        from .ui.controller import SegmentationController
+
         self.controller = SegmentationController(self.iface, self.dock)
 
-    def _warn_missing(self, missing: list[str]) -> None:
-        hint = install_hint(missing)
-        QgsMessageLog.logMessage(hint, LOG_TAG, Qgis.Warning)
-        self._push(self.tr("TerraSAM: missing Python packages"), hint, Qgis.Warning, WARNING_DURATION_S)
+    def _warn_engine(self, check: EngineCheck) -> None:
+        """The full text to the QGIS log; a message that stays, with a Set up engine button, to the bar."""
+        self.missing = list(check.missing)
+        QgsMessageLog.logMessage(engine_message(check), LOG_TAG, Qgis.Warning)
+        title = self.tr("TerraSAM: the engine is not set up")
+        text = problem_text(check) + " " + self.tr("Set up engine (in the TerraSAM dock) fixes it.")
+        bar = self.iface.messageBar() if hasattr(self.iface, "messageBar") else None
+        if bar is not None and hasattr(bar, "pushWidget") and hasattr(bar, "createMessage"):
+            from qgis.PyQt.QtWidgets import QPushButton
+
+            item = bar.createMessage(title, text)
+            button = QPushButton(self.tr("Set up engine"), item)
+            button.clicked.connect(self.run)
+            item.layout().addWidget(button)
+            bar.pushWidget(item, Qgis.Warning, 0)
+            return
+        self._push(title, text, Qgis.Warning, 0)
 
     def _push(self, title: str, text: str, level, duration: int) -> None:
         bar = (

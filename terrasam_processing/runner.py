@@ -6,7 +6,7 @@ runs: ``progress: N%`` drives the feedback's progress bar, ``warning: ...`` beco
 feedback interrupts the process (SIGINT, then SIGKILL if it does not stop within a few seconds): the command
 writes its outputs atomically, so a cancelled run leaves nothing behind, and the workspace (temporary files
 of this run) is deleted whatever happens. Every execution has its own runner and workspace, so runs in the
-toolbox's batch mode share no state; only the (read-only) answer of the package check is kept per process.
+toolbox's batch mode share no state; only the (read-only) answer of the engine check is kept per process.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProcessi
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..sam_core.client import engine_environment
-from ..ui.dependencies import PLUGIN_DIR, engine_python, install_hint, missing_dependencies
+from ..ui.dependencies import PLUGIN_DIR, cached_check, engine_message
 
 PROGRESS_PREFIX = "progress: "
 WARNING_PREFIX = "warning: "
@@ -39,23 +39,12 @@ POLL_S = 0.1
 #: stderr lines kept to explain an unexpected exit
 TAIL_LINES = 20
 
-_missing_lock = threading.Lock()
-_missing: dict[str, list[str]] = {}
-
-
-def missing_packages() -> tuple[str, list[str]]:
-    """(engine Python, the packages it lacks), asked once per Python per process (the answer is cached)."""
-    python = engine_python()
-    with _missing_lock:
-        if python not in _missing:
-            _missing[python] = missing_dependencies(python)
-        return python, list(_missing[python])
-
 
 def engine_status() -> tuple[bool, str]:
-    """What ``canExecute()`` answers: (True, "") or (False, how to install the missing packages)."""
-    python, missing = missing_packages()
-    return (False, install_hint(missing, python)) if missing else (True, "")
+    """What ``canExecute()`` answers: (True, "") or (False, what is wrong with the engine Python, from where,
+    and that the dock's Set up engine panel sets it up). Asked once per Python per process."""
+    check = cached_check()
+    return (True, "") if check.ok else (False, engine_message(check))
 
 
 class EngineRunner:
@@ -72,9 +61,10 @@ class EngineRunner:
 
     def run(self, command: str, args: list) -> dict:
         """Run the command to its end; its JSON summary (stdout). Raises ``QgsProcessingException``."""
-        python, missing = missing_packages()
-        if missing:
-            raise QgsProcessingException(install_hint(missing, python))
+        check = cached_check()
+        if not check.ok:
+            raise QgsProcessingException(engine_message(check))
+        python = check.python
         argv = [python, "-m", "sam_core", command, *(str(a) for a in args)]
         self.feedback.pushCommandInfo(" ".join(shlex.quote(a) for a in argv))
         try:

@@ -334,7 +334,9 @@ def test_german_locale_translates_plugin_and_dock_until_unload(
     try:
         assert plugin.translator is not None, "terrasam_de.qm was not installed for the German QGIS locale"
         assert QCoreApplication.translate("TerraSAMDock", "Accept") == "Übernehmen"
-        assert plugin.tr("TerraSAM: missing Python packages") == "TerraSAM: fehlende Python-Pakete"
+        assert (
+            plugin.tr("TerraSAM: the engine is not set up") == "TerraSAM: Die Engine ist nicht eingerichtet"
+        )
         # Every string, through the helper the code calls, gives the .ts translation.
         wrong = [
             f"{u.file}:{u.line}: {u.source!r} -> {got!r}"

@@ -76,7 +76,11 @@ def test_plugin_files_are_inside_one_terrasam_folder(names):
         "LICENSE",
         "README.md",
         "requirements.txt",
+        "constraints.txt",  # Set up engine → Install pins every package with it
         "ui/__init__.py",
+        "ui/engine_check.py",
+        "ui/engine_installer.py",
+        "ui/engine_setup.py",
         "ui/dependencies.py",
         "sam_core/__init__.py",
         "terrasam_processing/__init__.py",

@@ -13,6 +13,7 @@ from qgis.core import Qgis, QgsApplication, QgsSettings
 from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
 from qgis.PyQt.QtWidgets import QAction
+from ui_helpers import dock_sections
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,12 +114,23 @@ def bare_python(tmp_path_factory) -> Path:
     return venv / "bin" / "python"
 
 
-def test_missing_packages_warn_once_and_keep_loading(terrasam, iface, monkeypatch, bare_python):
+def test_missing_packages_warn_once_and_open_the_setup_panel(terrasam, iface, monkeypatch, bare_python):
+    """The plugin keeps loading without torch; the bar says which Python lacks what and where it came from
+    (and stays: duration 0), the QGIS log has the whole text with the pip command, and the action opens the
+    dock with its Set up engine panel in place of the prompts (no engine process is started)."""
     monkeypatch.setenv("TERRASAM_PYTHON", str(bare_python))
+    monkeypatch.setattr(iface, "removeDockWidget", Recorder(), raising=False)
     from terrasam.ui.dependencies import missing_dependencies
 
     everything = ["torch", "torchvision", "segment-anything", "rasterio", "shapely", "pyproj"]
     assert missing_dependencies() == everything
+    logged: list[str] = []
+
+    def on_log(message, tag, level):
+        if tag == "TerraSAM" and level == Qgis.Warning:
+            logged.append(message)
+
+    QgsApplication.messageLog().messageReceived.connect(on_log)
     before = messages(iface, Qgis.Warning)
     plugin = terrasam.classFactory(iface)
     plugin.initGui()
@@ -126,14 +138,23 @@ def test_missing_packages_warn_once_and_keep_loading(terrasam, iface, monkeypatc
         new = messages(iface, Qgis.Warning)[len(before) :]
         assert len(new) == 1, new
         assert "torch" in new[0] and str(bare_python) in new[0]
-        assert f'"{bare_python}" -m pip install -r' in new[0]
-        assert "requirements.txt" in new[0]
+        assert "TERRASAM_PYTHON" in new[0] and "Set up engine" in new[0]
+        assert len(logged) == 1, logged
+        assert f'"{bare_python}" -m pip install -r' in logged[0]
+        assert "requirements.txt" in logged[0] and "Set up engine panel" in logged[0]
         assert isinstance(plugin.action, QAction), "the plugin must keep loading without torch"
         assert iface.addPluginToRasterMenu.calls == [(plugin.menu_name, plugin.action)]
-        plugin.action.trigger()  # the dock stays closed and the user is told again what to install
-        assert plugin.dock is None and len(messages(iface, Qgis.Warning)) == len(before) + 2
+        plugin.action.trigger()  # the dock opens, with the Set up engine panel instead of the prompts
+        dock = plugin.dock
+        assert dock is not None and plugin.controller is None
+        assert plugin.setup is not None and plugin.setup.isVisibleTo(dock)
+        assert dock_sections(dock, visible=True) == [plugin.setup] and len(dock_sections(dock)) > 4
+        assert "torch" in plugin.setup.problem_label.text()
+        assert len(messages(iface, Qgis.Warning)) == len(before) + 1, "warned once"
     finally:
+        QgsApplication.messageLog().messageReceived.disconnect(on_log)
         plugin.unload()
+    assert plugin.dock is None and plugin.setup is None
 
 
 def test_an_interpreter_that_cannot_run_counts_as_missing_everything(terrasam, tmp_path):

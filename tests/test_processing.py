@@ -135,14 +135,18 @@ def test_every_algorithm_is_listed_with_help_a_group_and_a_package_check(process
     assert "FP/(FP+TN)" in help_text.shortHelpString()
 
 
-def test_without_the_engines_packages_algorithms_say_how_to_install_them(
+def test_without_an_engine_python_algorithms_say_so_and_point_to_the_set_up_engine_panel(
     processing, monkeypatch, tmp_path, rgb_tif
 ):
-    monkeypatch.setenv("TERRASAM_PYTHON", str(tmp_path / "no-such-python"))
+    """A TERRASAM_PYTHON that does not exist is said so (with where it came from), not called "packages
+    missing" with a pip command for an interpreter that is not there (issue 10, defect 5)."""
+    python = tmp_path / "no-such-python"
+    monkeypatch.setenv("TERRASAM_PYTHON", str(python))
     alg = QgsApplication.processingRegistry().algorithmById("terrasam:encoderaster")
     ok, hint = alg.canExecute()
-    assert not ok and "torch" in hint and "pip install -r" in hint
-    with pytest.raises(QgsProcessingException, match="torch"):
+    assert not ok and f"{python} (from the environment variable TERRASAM_PYTHON) does not exist" in hint
+    assert "Set up engine panel" in hint and "pip" not in hint
+    with pytest.raises(QgsProcessingException, match="does not exist"):
         processing.run("terrasam:encoderaster", {"RASTER": str(rgb_tif), "CHECKPOINT": "sam.pth"})
 
 

@@ -183,6 +183,13 @@ def drag(tool, canvas, start, end) -> None:
         }[kind](event)
 
 
+def dock_sections(dock, visible: bool = False) -> list:
+    """The widgets stacked in the dock's body (its sections, the status line, a Set up engine panel);
+    ``visible``: only those shown."""
+    items = [dock.body_layout.itemAt(i).widget() for i in range(dock.body_layout.count())]
+    return [w for w in items if w is not None and (not visible or w.isVisibleTo(dock))]
+
+
 class Messages:
     """Warnings pushed to the message bar since this object was made (pytest-qgis's bar keeps them all)."""
 

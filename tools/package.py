@@ -23,7 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_NAME = "terrasam"
 
 #: Files at the repository root that go into the plugin folder (all required).
-FILES = ["metadata.txt", "__init__.py", "plugin.py", "icon.png", "LICENSE", "README.md", "requirements.txt"]
+FILES = [
+    "metadata.txt",
+    "__init__.py",
+    "plugin.py",
+    "icon.png",
+    "LICENSE",
+    "README.md",
+    "requirements.txt",
+    "constraints.txt",
+]
 #: Folders copied recursively (the Processing provider's is ``terrasam_processing``: never ``processing``).
 FOLDERS = ["sam_core", "ui", "terrasam_processing", "i18n"]
 #: Folders that are optional (copied when present).

@@ -38,7 +38,7 @@ from ..sam_core.client import EngineClient, MissingPackages
 from ..sam_core.errors import SamCoreError
 from ..sam_core.units import format_area, format_score
 from . import settings
-from .dependencies import engine_python, install_hint
+from .dependencies import engine_python, missing_message
 from .dock import OUTPUT_GPKG, OUTPUT_LAYER, TerraSAMDock
 from .map_tools import FOREGROUND, BoxPromptTool, PointPromptTool
 from .output_layers import (
@@ -469,7 +469,7 @@ class SegmentationController(QObject):
         try:
             return self.engine.call(method, params)
         except MissingPackages as exc:
-            self.error(install_hint(exc.missing, exc.python))
+            self.error(missing_message(exc.missing, exc.python))
         except SamCoreError as exc:
             self.error(str(exc))
         return False

@@ -73,6 +73,7 @@ class TerraSAMDock(QgsDockWidget):
         self.setObjectName("TerraSAMDock")
         body = QWidget(self)
         layout = QVBoxLayout(body)
+        self.body_layout = layout  # the Set up engine panel stands in it (show_engine_setup)
         layout.addWidget(self._input_group())
         layout.addWidget(self._model_group())
         layout.addWidget(self._tools_group())
@@ -291,6 +292,17 @@ class TerraSAMDock(QgsDockWidget):
             )
         self.model_dialog.open()
 
+    def show_engine_setup(self, panel: QWidget | None) -> None:
+        """``panel`` (ui/engine_setup.py) in place of every section while the engine is not set up;
+        ``None`` brings the sections back and hides the panel."""
+        layout = self.body_layout
+        if panel is not None and layout.indexOf(panel) < 0:
+            layout.insertWidget(0, panel)
+        for index in range(layout.count()):
+            widget = layout.itemAt(index).widget()
+            if widget is not None:
+                widget.setVisible((widget is panel) if panel is not None else not _is_setup(widget))
+
     # -- state shown to the user --------------------------------------------------------------------------
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -313,3 +325,7 @@ class TerraSAMDock(QgsDockWidget):
 
     def bands(self) -> tuple[int, int, int]:
         return tuple(combo.currentIndex() + 1 for combo in self.band_combos)
+
+
+def _is_setup(widget: QWidget) -> bool:
+    return widget.objectName() == "TerraSAMEngineSetup"

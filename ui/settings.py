@@ -2,7 +2,8 @@
 
 Keys: ``checkpoint``, ``checkpoint_dir`` (where **Get a model…** saves), ``device``, ``head`` (the dock remembers the user's choices; Processing takes them as
 defaults), ``cache_dir`` (the embedding cache both share, so tiles encoded in one are instant in the other)
-and ``python`` (the engine's interpreter, see ``ui/dependencies.py``).
+``python`` (the engine's interpreter, chosen in the dock's Set up engine panel, see ``ui/dependencies.py``)
+and ``engine_dir`` (where that panel installs an engine).
 """
 
 from __future__ import annotations
@@ -32,3 +33,9 @@ def checkpoint_dir() -> str:
     return value(
         "checkpoint_dir", os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "checkpoints")
     )
+
+
+def engine_dir() -> str:
+    """The engine virtual environment that Set up engine installs (default: ``terrasam/engine-venv`` in the
+    QGIS profile, beside the embedding cache)."""
+    return value("engine_dir", os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "engine-venv"))
