@@ -62,52 +62,248 @@
 <context>
     <name>EncodeRasterAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="58"/>
+        <location filename="../terrasam_processing/segmentation.py" line="60"/>
         <source>Encode raster</source>
         <translation>Raster kodieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="61"/>
+        <location filename="../terrasam_processing/segmentation.py" line="63"/>
         <source>&lt;p&gt;Runs SAM&apos;s image encoder over every tile of the raster (or of the extent) and keeps the embeddings in a cache folder, so that later prompts on these tiles, in the TerraSAM dock or in the other algorithms, skip the slow part (seconds to a minute per 1024 px tile on a CPU).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cache folder&lt;/b&gt;: leave it empty to fill the dock&apos;s own cache (in your QGIS profile). Tiles already in the cache are not encoded again. The dock uses tiles of 1024 pixels with an overlap of 256 pixels and the raster&apos;s default bands: keep these settings to prepare tiles for it.&lt;/p&gt;&lt;p&gt;The result is the cache folder and the number of tiles encoded. Cancelling keeps the tiles finished so far (each is written whole or not at all).&lt;/p&gt;</source>
         <translation>&lt;p&gt;Lässt den Bild-Encoder von SAM über jede Kachel des Rasters (oder der Ausdehnung) laufen und legt die Embeddings in einem Cache-Ordner ab, damit spätere Prompts auf diesen Kacheln, im TerraSAM-Dock oder in den anderen Algorithmen, den langsamen Teil überspringen (Sekunden bis eine Minute je 1024-px-Kachel auf einer CPU).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cache-Ordner&lt;/b&gt;: leer lassen, um den eigenen Cache des Docks (in Ihrem QGIS-Profil) zu füllen. Kacheln, die schon im Cache sind, werden nicht erneut kodiert. Das Dock verwendet Kacheln von 1024 Pixeln mit 256 Pixeln Überlappung und die Standardkanäle des Rasters: Behalten Sie diese Einstellungen bei, um Kacheln dafür vorzubereiten.&lt;/p&gt;&lt;p&gt;Das Ergebnis sind der Cache-Ordner und die Zahl der kodierten Kacheln. Ein Abbruch behält die bis dahin fertigen Kacheln (jede wird ganz oder gar nicht geschrieben).&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="77"/>
+        <location filename="../terrasam_processing/segmentation.py" line="79"/>
         <source>Embedding cache folder (default: the TerraSAM dock&apos;s cache)</source>
         <translation>Embedding-Cache-Ordner (Standard: der Cache des TerraSAM-Docks)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="85"/>
+        <location filename="../terrasam_processing/segmentation.py" line="87"/>
         <source>Embedding cache folder</source>
         <translation>Embedding-Cache-Ordner</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="86"/>
+        <location filename="../terrasam_processing/segmentation.py" line="88"/>
         <source>Tiles covered</source>
         <translation>Abgedeckte Kacheln</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="87"/>
+        <location filename="../terrasam_processing/segmentation.py" line="89"/>
         <source>Tiles encoded in this run</source>
         <translation>In diesem Lauf kodierte Kacheln</translation>
     </message>
 </context>
 <context>
+    <name>EngineCheck</name>
+    <message>
+        <location filename="../ui/dependencies.py" line="129"/>
+        <source>it is a folder or not executable</source>
+        <translation>es ist ein Ordner oder nicht ausführbar</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="141"/>
+        <source>it did not answer within a minute</source>
+        <translation>es hat innerhalb einer Minute nicht geantwortet</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="150"/>
+        <source>exit code {code}</source>
+        <translation>Exit-Code {code}</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="194"/>
+        <source>the TerraSAM setting “Engine Python” (Set up engine → Choose Python…)</source>
+        <translation>der TerraSAM-Einstellung „Engine-Python“ (Engine einrichten → Python wählen…)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="195"/>
+        <source>the environment variable TERRASAM_PYTHON</source>
+        <translation>der Umgebungsvariablen TERRASAM_PYTHON</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="196"/>
+        <source>the .venv folder inside the plugin folder</source>
+        <translation>dem .venv-Ordner im Plugin-Ordner</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="197"/>
+        <source>the engine that Set up engine installed in the QGIS profile</source>
+        <translation>der Engine, die „Engine einrichten“ im QGIS-Profil installiert hat</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="198"/>
+        <source>the Python of QGIS (no engine Python is chosen or installed yet)</source>
+        <translation>dem Python von QGIS (noch ist kein Engine-Python gewählt oder installiert)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="206"/>
+        <source>The engine Python {python} (from {source}) does not exist.</source>
+        <translation>Das Engine-Python {python} (aus {source}) existiert nicht.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="208"/>
+        <source>The engine Python {python} (from {source}) cannot run: {detail}.</source>
+        <translation>Das Engine-Python {python} (aus {source}) lässt sich nicht ausführen: {detail}.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="211"/>
+        <source>The engine Python {python} (from {source}) lacks these packages: {packages}.</source>
+        <translation>Dem Engine-Python {python} (aus {source}) fehlen diese Pakete: {packages}.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="221"/>
+        <source>Segmentation is disabled until the engine is set up.</source>
+        <translation>Die Segmentierung ist deaktiviert, bis die Engine eingerichtet ist.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="223"/>
+        <source>Correct or unset TERRASAM_PYTHON; a Python chosen in the Set up engine panel takes precedence over it.</source>
+        <translation>Korrigieren oder entfernen Sie TERRASAM_PYTHON; ein im Bereich „Engine einrichten“ gewähltes Python hat Vorrang davor.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="228"/>
+        <source>Open the TerraSAM dock (Raster → TerraSAM): its Set up engine panel installs the engine into the QGIS profile (Install) or uses a Python you already have (Choose Python…).</source>
+        <translation>Öffnen Sie das TerraSAM-Dock (Raster → TerraSAM): Sein Bereich „Engine einrichten“ installiert die Engine ins QGIS-Profil (Installieren) oder verwendet ein vorhandenes Python (Python wählen…).</translation>
+    </message>
+</context>
+<context>
     <name>EngineRunner</name>
     <message>
-        <location filename="../terrasam_processing/runner.py" line="93"/>
+        <location filename="../terrasam_processing/runner.py" line="84"/>
         <source>Cannot start the TerraSAM engine with {python}: {error}</source>
         <translation>Die TerraSAM-Engine kann mit {python} nicht gestartet werden: {error}</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/runner.py" line="130"/>
+        <location filename="../terrasam_processing/runner.py" line="121"/>
         <source>Cancelled: nothing was written.</source>
         <translation>Abgebrochen: Es wurde nichts geschrieben.</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/runner.py" line="154"/>
+        <location filename="../terrasam_processing/runner.py" line="145"/>
         <source>The TerraSAM engine stopped unexpectedly (exit code {code}). Its last messages: {tail}</source>
         <translation>Die TerraSAM-Engine wurde unerwartet beendet (Exit-Code {code}). Ihre letzten Meldungen: {tail}</translation>
+    </message>
+</context>
+<context>
+    <name>EngineSetupPanel</name>
+    <message>
+        <location filename="../ui/engine_setup.py" line="64"/>
+        <source>Installing the TerraSAM engine</source>
+        <translation>Die TerraSAM-Engine wird installiert</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="98"/>
+        <source>Set up engine</source>
+        <translation>Engine einrichten</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="109"/>
+        <source>CPU-only PyTorch (a smaller download)</source>
+        <translation>PyTorch nur für die CPU (kleinerer Download)</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="110"/>
+        <source>Installs PyTorch without the CUDA libraries from the index or wheel folder below, then checks that it imports; where it does not, the default build is installed instead.</source>
+        <translation>Installiert PyTorch ohne die CUDA-Bibliotheken aus dem Index oder Wheel-Ordner unten und prüft dann, ob es sich importieren lässt; wenn nicht, wird stattdessen die Standardversion installiert.</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="123"/>
+        <source>CPU-only from</source>
+        <translation>Nur-CPU-Version aus</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="127"/>
+        <source>Offline: a folder of wheels made with make wheelhouse; nothing is downloaded then</source>
+        <translation>Offline: ein Ordner mit Wheels, erstellt mit make wheelhouse; dann wird nichts heruntergeladen</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="130"/>
+        <source>Wheel folder</source>
+        <translation>Wheel-Ordner</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="133"/>
+        <source>Install</source>
+        <translation>Installieren</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="134"/>
+        <source>Choose Python…</source>
+        <translation>Python wählen…</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="135"/>
+        <source>Check again</source>
+        <translation>Erneut prüfen</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="142"/>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="174"/>
+        <source>The engine is set up.</source>
+        <translation>Die Engine ist eingerichtet.</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="177"/>
+        <source>Engine Python now: {python}, from {source}.</source>
+        <translation>Engine-Python derzeit: {python}, aus {source}.</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="182"/>
+        <source>Install makes a Python environment for the engine in {folder}, from {python}, with the packages pinned in {requirements}. The download is {size} (PyTorch with its CUDA libraries); the installed engine takes about {disk} on disk.</source>
+        <translation>„Installieren“ legt für die Engine eine Python-Umgebung in {folder} an, aus {python}, mit den in {requirements} festgelegten Paketen. Der Download umfasst {size} (PyTorch mit seinen CUDA-Bibliotheken); die installierte Engine belegt etwa {disk} auf der Festplatte.</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="202"/>
+        <source>Engine Python set to {path} (TerraSAM settings)</source>
+        <translation>Engine-Python auf {path} gesetzt (TerraSAM-Einstellungen)</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="207"/>
+        <source>Choose the engine&apos;s Python</source>
+        <translation>Python für die Engine wählen</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="261"/>
+        <source>Install cancelled; the previous engine is unchanged.</source>
+        <translation>Installation abgebrochen; die bisherige Engine ist unverändert.</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="261"/>
+        <source>Install failed: {error}</source>
+        <translation>Installation fehlgeschlagen: {error}</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="270"/>
+        <source>The engine is installed in {folder}.</source>
+        <translation>Die Engine ist in {folder} installiert.</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="297"/>
+        <source>It computes on the GPU: {name} (CUDA).</source>
+        <translation>Sie rechnet auf der GPU: {name} (CUDA).</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="299"/>
+        <source>It computes on the Apple GPU (MPS).</source>
+        <translation>Sie rechnet auf der Apple-GPU (MPS).</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="301"/>
+        <source>It computes on the CPU: PyTorch is built with CUDA {cuda}, but no NVIDIA GPU or driver was found.</source>
+        <translation>Sie rechnet auf der CPU: PyTorch ist mit CUDA {cuda} gebaut, aber es wurde keine NVIDIA-GPU und kein Treiber gefunden.</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="305"/>
+        <source>It computes on the CPU: this PyTorch is a CPU-only build.</source>
+        <translation>Sie rechnet auf der CPU: Dieses PyTorch ist eine reine CPU-Version.</translation>
+    </message>
+    <message>
+        <location filename="../ui/engine_setup.py" line="306"/>
+        <source>It computes on the CPU ({reason}).</source>
+        <translation>Sie rechnet auf der CPU ({reason}).</translation>
     </message>
 </context>
 <context>
@@ -197,49 +393,140 @@
     </message>
 </context>
 <context>
+    <name>ModelDownloadDialog</name>
+    <message>
+        <location filename="../ui/model_download.py" line="70"/>
+        <source>Get a SAM model</source>
+        <translation>SAM-Modell holen</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="76"/>
+        <source>Custom URL…</source>
+        <translation>Eigene URL…</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="77"/>
+        <source>Model</source>
+        <translation>Modell</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="80"/>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="82"/>
+        <source>optional: 64 hexadecimal digits</source>
+        <translation>optional: 64 Hexadezimalziffern</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="83"/>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="87"/>
+        <source>Saved in</source>
+        <translation>Gespeichert in</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="98"/>
+        <source>Download</source>
+        <translation>Herunterladen</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="99"/>
+        <source>Cancel download</source>
+        <translation>Download abbrechen</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="139"/>
+        <source>Downloading {name}…</source>
+        <translation>{name} wird heruntergeladen…</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="152"/>
+        <source>Downloading {name}: {done:,.1f} of {total:,.1f} MB</source>
+        <translation>{name} wird heruntergeladen: {done:,.1f} von {total:,.1f} MB</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="172"/>
+        <source>SHA-256 verified</source>
+        <translation>SHA-256 geprüft</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="172"/>
+        <source>not verified (no SHA-256 given); its SHA-256 is {sha}</source>
+        <translation>nicht geprüft (kein SHA-256 angegeben); sein SHA-256 ist {sha}</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="179"/>
+        <source>Saved {path}: {verified}</source>
+        <translation>{path} gespeichert: {verified}</translation>
+    </message>
+    <message>
+        <location filename="../ui/model_download.py" line="184"/>
+        <source>Download cancelled. Download again to resume where it stopped.</source>
+        <translation>Download abgebrochen. Erneut herunterladen setzt dort fort, wo er angehalten wurde.</translation>
+    </message>
+</context>
+<context>
+    <name>PromptPlace</name>
+    <message>
+        <location filename="../ui/prompt_place.py" line="51"/>
+        <source>The point {xy} ({crs}) is outside the raster {name}.</source>
+        <translation>Der Punkt {xy} ({crs}) liegt außerhalb des Rasters {name}.</translation>
+    </message>
+    <message>
+        <location filename="../ui/prompt_place.py" line="65"/>
+        <source>The box {corners} ({crs}) is outside the raster {name}.</source>
+        <translation>Das Rechteck {corners} ({crs}) liegt außerhalb des Rasters {name}.</translation>
+    </message>
+</context>
+<context>
     <name>SegmentEverythingAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="202"/>
+        <location filename="../terrasam_processing/segmentation.py" line="204"/>
         <source>Segment everything</source>
         <translation>Alles segmentieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="205"/>
+        <location filename="../terrasam_processing/segmentation.py" line="207"/>
         <source>&lt;p&gt;Finds every object over the extent (default: the whole raster) with SAM's automatic mode, tile by tile. Tiles overlap and are anchored to the raster's grid, and objects cut by a tile edge are joined again, so the result does not depend on where the extent starts.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Points per side&lt;/b&gt;: SAM's grid of prompts per tile (32 finds small objects; 8 or 16 are faster). &lt;b&gt;Predicted IoU&lt;/b&gt; and &lt;b&gt;stability&lt;/b&gt; thresholds: lower keeps more, less certain objects. The advanced settings are those of the command line (python -m sam_core everything): crop layers, regions below a number of pixels removed from each mask, keeping only the largest part, post-processing in m² and pixels, tiles, bands, the embedding cache and the device.&lt;/p&gt;&lt;p&gt;The output has one polygon per object, in the raster's CRS, with the fields id, score, stability, area_m2 and perimeter_m (geodesic), tiles (the tiles it was found in) and model. Nothing is written unless every tile was processed.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Findet mit dem automatischen Modus von SAM jedes Objekt in der Ausdehnung (Standard: das ganze Raster), Kachel für Kachel. Die Kacheln überlappen sich und sind am Gitter des Rasters verankert, und von einer Kachelkante zerschnittene Objekte werden wieder zusammengefügt, sodass das Ergebnis nicht davon abhängt, wo die Ausdehnung beginnt.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Punkte je Seite&lt;/b&gt;: das Prompt-Gitter von SAM je Kachel (32 findet kleine Objekte; 8 oder 16 sind schneller). Schwellenwerte für &lt;b&gt;vorhergesagte IoU&lt;/b&gt; und &lt;b&gt;Stabilität&lt;/b&gt;: niedriger behält mehr, weniger sichere Objekte. Die erweiterten Einstellungen sind die der Kommandozeile (python -m sam_core everything): Crop-Ebenen, aus jeder Maske entfernte Bereiche unter einer Pixelzahl, nur den größten Teil behalten, Nachbearbeitung in m² und Pixeln, Kacheln, Kanäle, der Embedding-Cache und das Gerät.&lt;/p&gt;&lt;p&gt;Die Ausgabe hat ein Polygon je Objekt im KBS des Rasters, mit den Feldern id, score, stability, area_m2 und perimeter_m (geodätisch), tiles (die Kacheln, in denen es gefunden wurde) und model. Es wird nur geschrieben, wenn jede Kachel verarbeitet wurde.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="223"/>
+        <location filename="../terrasam_processing/segmentation.py" line="225"/>
         <source>Points per side</source>
         <translation>Punkte je Seite</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="232"/>
+        <location filename="../terrasam_processing/segmentation.py" line="234"/>
         <source>Predicted IoU threshold</source>
         <translation>Schwellenwert der vorhergesagten IoU</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="232"/>
+        <location filename="../terrasam_processing/segmentation.py" line="234"/>
         <source>Stability threshold</source>
         <translation>Stabilitäts-Schwellenwert</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="246"/>
+        <location filename="../terrasam_processing/segmentation.py" line="248"/>
         <source>Crop layers</source>
         <translation>Crop-Ebenen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="247"/>
+        <location filename="../terrasam_processing/segmentation.py" line="249"/>
         <source>Remove islands and holes below (pixels)</source>
         <translation>Inseln und Löcher entfernen unter (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="248"/>
+        <location filename="../terrasam_processing/segmentation.py" line="250"/>
         <source>Keep only the largest part</source>
         <translation>Nur den größten Teil behalten</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="260"/>
+        <location filename="../terrasam_processing/segmentation.py" line="262"/>
         <source>Objects</source>
         <translation>Objekte</translation>
     </message>
@@ -247,42 +534,42 @@
 <context>
     <name>SegmentPromptsAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="112"/>
+        <location filename="../terrasam_processing/segmentation.py" line="114"/>
         <source>Segment from prompt layers</source>
         <translation>Aus Prompt-Layern segmentieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="115"/>
+        <location filename="../terrasam_processing/segmentation.py" line="117"/>
         <source>&lt;p&gt;Segments objects with SAM from prompts you drew or imported: a &lt;b&gt;point layer&lt;/b&gt; (clicks on objects) and/or a &lt;b&gt;polygon layer&lt;/b&gt; whose features&apos; bounding boxes are box prompts. All objects are segmented in one run, so the model is loaded once and every tile is encoded once. The layers may be in any CRS.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Label field&lt;/b&gt; (points, optional): 1 marks a point on the object, 0 a point on the background; empty counts as 1.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Group field&lt;/b&gt; (optional): points with the same value describe one object. A polygon feature with a field of the same name and the same value becomes that object&apos;s box. Without a group field, every polygon is one object and all the points together are one object.&lt;/p&gt;&lt;p&gt;The output has one polygon per object, in the raster&apos;s CRS, with the attributes of its polygon feature (else of its first point) and the fields id, prompt_type, n_fg, n_bg, score, area_m2 and perimeter_m (geodesic, on the ellipsoid) and model. A field whose name clashes with these is renamed src_&amp;lt;name&amp;gt;. An object the model does not find is left out with a warning. A point outside the raster, or the prompts of one object spanning more than one tile, stop the run with a message naming the object; nothing is written then.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Segmentiert mit SAM Objekte aus Prompts, die Sie gezeichnet oder importiert haben: ein &lt;b&gt;Punktlayer&lt;/b&gt; (Klicks auf Objekte) und/oder ein &lt;b&gt;Polygonlayer&lt;/b&gt;, dessen Feature-Umgrenzungsrechtecke Rechteck-Prompts sind. Alle Objekte werden in einem Lauf segmentiert, sodass das Modell einmal geladen und jede Kachel einmal kodiert wird. Die Layer dürfen in beliebigem KBS sein.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Label-Feld&lt;/b&gt; (Punkte, optional): 1 markiert einen Punkt auf dem Objekt, 0 einen Punkt im Hintergrund; leer zählt als 1.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gruppenfeld&lt;/b&gt; (optional): Punkte mit demselben Wert beschreiben ein Objekt. Ein Polygon-Feature mit einem gleichnamigen Feld und demselben Wert wird zum Rechteck dieses Objekts. Ohne Gruppenfeld ist jedes Polygon ein Objekt und alle Punkte zusammen sind ein Objekt.&lt;/p&gt;&lt;p&gt;Die Ausgabe hat ein Polygon je Objekt im KBS des Rasters, mit den Attributen seines Polygon-Features (sonst seines ersten Punktes) und den Feldern id, prompt_type, n_fg, n_bg, score, area_m2 und perimeter_m (geodätisch, auf dem Ellipsoid) und model. Ein Feld, dessen Name mit diesen kollidiert, wird in src_&amp;lt;Name&amp;gt; umbenannt. Ein Objekt, das das Modell nicht findet, wird mit einer Warnung ausgelassen. Ein Punkt außerhalb des Rasters oder Prompts eines Objekts, die mehr als eine Kachel überspannen, beenden den Lauf mit einer Meldung, die das Objekt nennt; dann wird nichts geschrieben.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="136"/>
+        <location filename="../terrasam_processing/segmentation.py" line="138"/>
         <source>Point prompts</source>
         <translation>Punkt-Prompts</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="141"/>
+        <location filename="../terrasam_processing/segmentation.py" line="143"/>
         <source>Label field (1 object, 0 background)</source>
         <translation>Label-Feld (1 Objekt, 0 Hintergrund)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="149"/>
+        <location filename="../terrasam_processing/segmentation.py" line="151"/>
         <source>Group field (one object per value)</source>
         <translation>Gruppenfeld (ein Objekt je Wert)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="157"/>
+        <location filename="../terrasam_processing/segmentation.py" line="159"/>
         <source>Box prompts (polygons: their bounding boxes)</source>
         <translation>Rechteck-Prompts (Polygone: ihre Umgrenzungsrechtecke)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="170"/>
+        <location filename="../terrasam_processing/segmentation.py" line="172"/>
         <source>Segmented objects</source>
         <translation>Segmentierte Objekte</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="174"/>
+        <location filename="../terrasam_processing/segmentation.py" line="176"/>
         <source>Give a point layer, a polygon layer of boxes, or both.</source>
         <translation>Geben Sie einen Punktlayer, einen Polygonlayer mit Rechtecken oder beides an.</translation>
     </message>
@@ -290,233 +577,248 @@
 <context>
     <name>SegmentationController</name>
     <message>
-        <location filename="../ui/controller.py" line="153"/>
+        <location filename="../ui/controller.py" line="160"/>
         <source>TerraSAM reads raster files (GeoTIFF and other GDAL files); this layer is not a local file (WMS, XYZ and database layers are not supported).</source>
         <translation>TerraSAM liest Rasterdateien (GeoTIFF und andere GDAL-Dateien); dieser Layer ist keine lokale Datei (WMS-, XYZ- und Datenbanklayer werden nicht unterstützt).</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="178"/>
+        <location filename="../ui/controller.py" line="191"/>
         <source>Ready: choose Point or Box and click on the map</source>
         <translation>Bereit: Punkt oder Rechteck wählen und in die Karte klicken</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="185"/>
+        <location filename="../ui/controller.py" line="198"/>
         <source>Loading…</source>
         <translation>Wird geladen…</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="202"/>
+        <location filename="../ui/controller.py" line="215"/>
         <source>No model loaded</source>
         <translation>Kein Modell geladen</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="203"/>
+        <location filename="../ui/controller.py" line="216"/>
         <source>Loading the model was cancelled.</source>
         <translation>Das Laden des Modells wurde abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="278"/>
-        <source>Object {id} written to {layer}: {area:.1f} m²</source>
-        <translation>Objekt {id} in {layer} geschrieben: {area:.1f} m²</translation>
-    </message>
-    <message>
-        <location filename="../ui/controller.py" line="297"/>
+        <location filename="../ui/controller.py" line="314"/>
         <source>The view is already encoded</source>
         <translation>Die Ansicht ist bereits kodiert</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="304"/>
+        <location filename="../ui/controller.py" line="321"/>
         <source>Encoding {n} tile(s)…</source>
         <translation>{n} Kachel(n) werden kodiert…</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="315"/>
+        <location filename="../ui/controller.py" line="332"/>
         <source>Encoding cancelled: nothing was changed</source>
         <translation>Kodierung abgebrochen: Es wurde nichts geändert</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="318"/>
+        <location filename="../ui/controller.py" line="335"/>
         <source>Encoded: click to segment</source>
         <translation>Kodiert: zum Segmentieren klicken</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="470"/>
+        <location filename="../ui/controller.py" line="484"/>
         <source>Choose a SAM checkpoint first (Model → Checkpoint).</source>
         <translation>Wählen Sie zuerst einen SAM-Checkpoint (Modell → Checkpoint).</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="472"/>
+        <location filename="../ui/controller.py" line="486"/>
         <source>Choose a raster layer first.</source>
         <translation>Wählen Sie zuerst einen Rasterlayer.</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="496"/>
+        <location filename="../ui/controller.py" line="520"/>
         <source>Choose the polygon layer to write to.</source>
         <translation>Wählen Sie den Polygonlayer, in den geschrieben werden soll.</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="501"/>
+        <location filename="../ui/controller.py" line="525"/>
         <source>Choose the GeoPackage file to write to.</source>
         <translation>Wählen Sie die GeoPackage-Datei, in die geschrieben werden soll.</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="506"/>
+        <location filename="../ui/controller.py" line="532"/>
         <source>TerraSAM objects</source>
         <translation>TerraSAM-Objekte</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="531"/>
-        <source>Preview (score {score:.2f}): Accept to keep it</source>
-        <translation>Vorschau (Score {score:.2f}): mit „Übernehmen“ behalten</translation>
-    </message>
-    <message>
-        <location filename="../ui/controller.py" line="583"/>
+        <location filename="../ui/controller.py" line="613"/>
         <source>TerraSAM</source>
         <translation>TerraSAM</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="265"/>
+        <location filename="../ui/controller.py" line="282"/>
         <source>Nothing to accept: click on an object first.</source>
         <translation>Nichts zu übernehmen: Klicken Sie zuerst auf ein Objekt.</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="325"/>
+        <location filename="../ui/controller.py" line="342"/>
         <source>Segment everything is already running: wait for it or cancel it.</source>
         <translation>„Alles segmentieren“ läuft bereits: Warten Sie, bis es fertig ist, oder brechen Sie es ab.</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="325"/>
+        <location filename="../ui/controller.py" line="342"/>
         <source>Segmenting everything in view…</source>
         <translation>Alles in der Ansicht wird segmentiert…</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="342"/>
+        <location filename="../ui/controller.py" line="359"/>
         <source>Segment everything cancelled: nothing was written</source>
         <translation>„Alles segmentieren“ abgebrochen: Es wurde nichts geschrieben</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="346"/>
+        <location filename="../ui/controller.py" line="363"/>
         <source>No objects found in view: nothing was written</source>
         <translation>Keine Objekte in der Ansicht gefunden: Es wurde nichts geschrieben</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="365"/>
+        <location filename="../ui/controller.py" line="379"/>
         <source>1 object written to {layer}</source>
         <translation>1 Objekt in {layer} geschrieben</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="365"/>
+        <location filename="../ui/controller.py" line="379"/>
         <source>{n} objects written to {layer}</source>
         <translation>{n} Objekte in {layer} geschrieben</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="379"/>
+        <location filename="../ui/controller.py" line="393"/>
         <source>Choose a classifier head file first (Land cover → Head).</source>
         <translation>Wählen Sie zuerst eine Klassifikator-Kopfdatei (Landbedeckung → Kopf).</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="390"/>
+        <location filename="../ui/controller.py" line="404"/>
         <source>A classification is already running: wait for it or cancel it.</source>
         <translation>Eine Klassifizierung läuft bereits: Warten Sie, bis sie fertig ist, oder brechen Sie sie ab.</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="390"/>
+        <location filename="../ui/controller.py" line="404"/>
         <source>Classifying the view…</source>
         <translation>Die Ansicht wird klassifiziert…</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="398"/>
+        <location filename="../ui/controller.py" line="412"/>
         <source>Classification cancelled: no layer was added</source>
         <translation>Klassifizierung abgebrochen: Es wurde kein Layer hinzugefügt</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="401"/>
+        <location filename="../ui/controller.py" line="415"/>
         <source>Nothing to classify in view (no valid pixels): no layer was added</source>
         <translation>In der Ansicht gibt es nichts zu klassifizieren (keine gültigen Pixel): Es wurde kein Layer hinzugefügt</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="405"/>
+        <location filename="../ui/controller.py" line="419"/>
         <source>TerraSAM land cover ({raster})</source>
         <translation>TerraSAM-Landbedeckung ({raster})</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="409"/>
-        <source>{n} cells classified over {ha:,.1f} ha</source>
-        <translation>{n} Zellen auf {ha:,.1f} ha klassifiziert</translation>
+        <location filename="../ui/controller.py" line="175"/>
+        <source>Raster {name} chosen: now choose a SAM checkpoint (Model → Checkpoint)</source>
+        <translation>Raster {name} gewählt: jetzt einen SAM-Checkpoint wählen (Modell → Checkpoint)</translation>
+    </message>
+    <message>
+        <location filename="../ui/controller.py" line="223"/>
+        <source>Model loaded: now choose a raster layer</source>
+        <translation>Modell geladen: jetzt einen Rasterlayer wählen</translation>
+    </message>
+    <message>
+        <location filename="../ui/controller.py" line="295"/>
+        <source>Object {id} written to {layer}: {area}</source>
+        <translation>Objekt {id} in {layer} geschrieben: {area}</translation>
+    </message>
+    <message>
+        <location filename="../ui/controller.py" line="423"/>
+        <source>{n} cells classified over {area}</source>
+        <translation>{n} Zellen auf {area} klassifiziert</translation>
+    </message>
+    <message>
+        <location filename="../ui/controller.py" line="532"/>
+        <source>TerraSAM everything</source>
+        <translation>TerraSAM alles</translation>
+    </message>
+    <message>
+        <location filename="../ui/controller.py" line="559"/>
+        <source>Preview (score {score}): Accept to keep it</source>
+        <translation>Vorschau (Score {score}): mit „Übernehmen“ behalten</translation>
     </message>
 </context>
 <context>
     <name>TerraSAM</name>
     <message>
-        <location filename="../ui/dependencies.py" line="83"/>
-        <source>TerraSAM runs its engine with the Python at {python}, which cannot find these packages: {packages}. Segmentation is disabled until they are installed. Install them with: &quot;{python}&quot; -m pip install -r &quot;{requirements}&quot; (where that Python is externally managed, as on Debian or Ubuntu, make a virtual environment instead: /usr/bin/python3 -m venv ~/.terrasam-venv, then ~/.terrasam-venv/bin/python -m pip install -r &quot;{requirements}&quot;, and set the QGIS setting TerraSAM/python, or the environment variable TERRASAM_PYTHON, to ~/.terrasam-venv/bin/python). Then open TerraSAM again.</source>
-        <translation>TerraSAM betreibt seine Rechen-Engine mit dem Python unter {python}, das diese Pakete nicht findet: {packages}. Die Segmentierung bleibt deaktiviert, bis sie installiert sind. Installieren Sie sie mit: &quot;{python}&quot; -m pip install -r &quot;{requirements}&quot; (wenn dieses Python extern verwaltet wird, wie unter Debian oder Ubuntu, legen Sie stattdessen eine virtuelle Umgebung an: /usr/bin/python3 -m venv ~/.terrasam-venv, dann ~/.terrasam-venv/bin/python -m pip install -r &quot;{requirements}&quot;, und setzen Sie die QGIS-Einstellung TerraSAM/python oder die Umgebungsvariable TERRASAM_PYTHON auf ~/.terrasam-venv/bin/python). Öffnen Sie TerraSAM danach erneut.</translation>
+        <location filename="../ui/dependencies.py" line="255"/>
+        <source>To install the missing packages ({packages}) yourself instead: &quot;{python}&quot; -m pip install -r &quot;{requirements}&quot; (where that Python is externally managed, as on Debian or Ubuntu, use Install in the Set up engine panel, which makes a virtual environment).</source>
+        <translation>Um die fehlenden Pakete ({packages}) stattdessen selbst zu installieren: &quot;{python}&quot; -m pip install -r &quot;{requirements}&quot; (wo dieses Python extern verwaltet wird, wie unter Debian oder Ubuntu, verwenden Sie „Installieren“ im Bereich „Engine einrichten“, das eine virtuelle Umgebung anlegt).</translation>
     </message>
 </context>
 <context>
     <name>TerraSAMAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/base.py" line="89"/>
+        <location filename="../terrasam_processing/base.py" line="92"/>
         <source>Raster (a local file)</source>
         <translation>Raster (eine lokale Datei)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="94"/>
+        <location filename="../terrasam_processing/base.py" line="99"/>
         <source>SAM checkpoint (.pth)</source>
         <translation>SAM-Checkpoint (.pth)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="94"/>
+        <location filename="../terrasam_processing/base.py" line="99"/>
         <source>SAM checkpoints (*.pth *.pt);;All files (*)</source>
         <translation>SAM-Checkpoints (*.pth *.pt);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="114"/>
+        <location filename="../terrasam_processing/base.py" line="119"/>
         <source>Extent (default: the whole raster)</source>
         <translation>Ausdehnung (Standard: das ganze Raster)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="121"/>
+        <location filename="../terrasam_processing/base.py" line="126"/>
         <source>Bands as red,green,blue, e.g. 4,3,2, or one band (default: automatic)</source>
         <translation>Kanäle als Rot,Grün,Blau, z. B. 4,3,2, oder ein Kanal (Standard: automatisch)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="141"/>
+        <location filename="../terrasam_processing/base.py" line="146"/>
         <source>Tile size (pixels)</source>
         <translation>Kachelgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="143"/>
+        <location filename="../terrasam_processing/base.py" line="148"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="146"/>
+        <location filename="../terrasam_processing/base.py" line="151"/>
         <source>Drop parts smaller than (m²)</source>
         <translation>Teile kleiner als (m²) verwerfen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="146"/>
+        <location filename="../terrasam_processing/base.py" line="151"/>
         <source>Fill holes smaller than (m²)</source>
         <translation>Löcher kleiner als (m²) füllen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="146"/>
+        <location filename="../terrasam_processing/base.py" line="151"/>
         <source>Simplification tolerance (pixels)</source>
         <translation>Vereinfachungstoleranz (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="157"/>
+        <location filename="../terrasam_processing/base.py" line="162"/>
         <source>Embedding cache folder (default: the TerraSAM dock&apos;s cache)</source>
         <translation>Embedding-Cache-Ordner (Standard: der Cache des TerraSAM-Docks)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="168"/>
+        <location filename="../terrasam_processing/base.py" line="173"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="184"/>
+        <location filename="../terrasam_processing/base.py" line="189"/>
         <source>Choose a SAM checkpoint file (.pth), e.g. sam_vit_b_01ec64.pth from https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth</source>
         <translation>Wählen Sie eine SAM-Checkpoint-Datei (.pth), z. B. sam_vit_b_01ec64.pth von https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth</translation>
     </message>
@@ -524,272 +826,292 @@
 <context>
     <name>TerraSAMDock</name>
     <message>
-        <location filename="../ui/dock.py" line="52"/>
+        <location filename="../ui/dock.py" line="72"/>
         <source>TerraSAM</source>
         <translation>TerraSAM</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="67"/>
+        <location filename="../ui/dock.py" line="96"/>
         <source>Raster</source>
         <translation>Raster</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="72"/>
+        <location filename="../ui/dock.py" line="101"/>
         <source>Layer</source>
         <translation>Layer</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="75"/>
+        <location filename="../ui/dock.py" line="104"/>
         <source>R</source>
         <translation>R</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="75"/>
+        <location filename="../ui/dock.py" line="104"/>
         <source>G</source>
         <translation>G</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="75"/>
+        <location filename="../ui/dock.py" line="104"/>
         <source>B</source>
         <translation>B</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="78"/>
+        <location filename="../ui/dock.py" line="107"/>
         <source>Bands</source>
         <translation>Kanäle</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="82"/>
+        <location filename="../ui/dock.py" line="111"/>
         <source>Model</source>
         <translation>Modell</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="85"/>
+        <location filename="../ui/dock.py" line="114"/>
         <source>SAM checkpoints (*.pth *.pt);;All files (*)</source>
         <translation>SAM-Checkpoints (*.pth *.pt);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="86"/>
+        <location filename="../ui/dock.py" line="115"/>
         <source>Choose a SAM checkpoint</source>
         <translation>SAM-Checkpoint auswählen</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="87"/>
+        <location filename="../ui/dock.py" line="125"/>
         <source>Checkpoint</source>
         <translation>Checkpoint</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="88"/>
+        <location filename="../ui/dock.py" line="126"/>
         <source>No model loaded</source>
         <translation>Kein Modell geladen</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="93"/>
+        <location filename="../ui/dock.py" line="130"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="97"/>
+        <location filename="../ui/dock.py" line="134"/>
         <source>Prompts</source>
         <translation>Prompts</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="99"/>
+        <location filename="../ui/dock.py" line="136"/>
         <source>Point</source>
         <translation>Punkt</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="99"/>
+        <location filename="../ui/dock.py" line="136"/>
         <source>Left click: object, right click: background</source>
         <translation>Linksklick: Objekt, Rechtsklick: Hintergrund</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="102"/>
+        <location filename="../ui/dock.py" line="139"/>
         <source>Box</source>
         <translation>Rechteck</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="102"/>
+        <location filename="../ui/dock.py" line="139"/>
         <source>Drag a rectangle around the object</source>
         <translation>Ein Rechteck um das Objekt aufziehen</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="108"/>
+        <location filename="../ui/dock.py" line="145"/>
         <source>Undo</source>
         <translation>Rückgängig</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="108"/>
+        <location filename="../ui/dock.py" line="145"/>
         <source>Remove the last prompt</source>
         <translation>Den letzten Prompt entfernen</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="109"/>
+        <location filename="../ui/dock.py" line="146"/>
         <source>Clear</source>
         <translation>Leeren</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="109"/>
+        <location filename="../ui/dock.py" line="146"/>
         <source>Remove all prompts of this object</source>
         <translation>Alle Prompts dieses Objekts entfernen</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="112"/>
+        <location filename="../ui/dock.py" line="149"/>
         <source>Accept</source>
         <translation>Übernehmen</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="112"/>
+        <location filename="../ui/dock.py" line="149"/>
         <source>Write the object to the output layer</source>
         <translation>Das Objekt in den Ausgabelayer schreiben</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="115"/>
+        <location filename="../ui/dock.py" line="152"/>
         <source>Encode view</source>
         <translation>Ansicht kodieren</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="116"/>
+        <location filename="../ui/dock.py" line="153"/>
         <source>Encode the tiles in view now, so later clicks are instant</source>
         <translation>Die Kacheln der aktuellen Ansicht jetzt kodieren, damit spätere Klicks sofort wirken</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="160"/>
+        <location filename="../ui/dock.py" line="197"/>
         <source>Output</source>
         <translation>Ausgabe</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="163"/>
+        <location filename="../ui/dock.py" line="200"/>
         <source>New memory layer</source>
         <translation>Neuer temporärer Layer</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="163"/>
+        <location filename="../ui/dock.py" line="200"/>
         <source>Existing polygon layer</source>
         <translation>Bestehender Polygonlayer</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="163"/>
+        <location filename="../ui/dock.py" line="200"/>
         <source>GeoPackage file</source>
         <translation>GeoPackage-Datei</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="166"/>
+        <location filename="../ui/dock.py" line="203"/>
         <source>Write to</source>
         <translation>Schreiben in</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="168"/>
+        <location filename="../ui/dock.py" line="205"/>
         <source>A new layer is added at the first Accept</source>
         <translation>Beim ersten Übernehmen wird ein neuer Layer hinzugefügt</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="174"/>
+        <location filename="../ui/dock.py" line="211"/>
         <source>GeoPackage (*.gpkg)</source>
         <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="225"/>
+        <location filename="../ui/dock.py" line="265"/>
         <source>Choose a raster layer and a checkpoint</source>
         <translation>Wählen Sie einen Rasterlayer und einen Checkpoint</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="232"/>
+        <location filename="../ui/dock.py" line="272"/>
         <source>Cancel</source>
         <translation>Abbrechen</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="129"/>
+        <location filename="../ui/dock.py" line="166"/>
         <source>Segment everything in view</source>
         <translation>Alles in der Ansicht segmentieren</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="130"/>
+        <location filename="../ui/dock.py" line="167"/>
         <source>Find every object in the current view automatically and write them all to the output layer</source>
         <translation>Alle Objekte der aktuellen Ansicht automatisch finden und alle in den Ausgabelayer schreiben</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="142"/>
+        <location filename="../ui/dock.py" line="179"/>
         <source> pts/side</source>
         <translation> Pkt./Seite</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="143"/>
+        <location filename="../ui/dock.py" line="180"/>
         <source>Segment everything: prompt points along each side of a tile. More points find smaller objects; the time grows with the square.</source>
         <translation>Alles segmentieren: Prompt-Punkte entlang jeder Kachelseite. Mehr Punkte finden kleinere Objekte; die Rechenzeit wächst quadratisch.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="182"/>
+        <location filename="../ui/dock.py" line="219"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="185"/>
+        <location filename="../ui/dock.py" line="222"/>
         <source>TerraSAM classifier head (*.pth *.pt);;All files (*)</source>
         <translation>TerraSAM-Klassifikatorkopf (*.pth *.pt);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="186"/>
+        <location filename="../ui/dock.py" line="223"/>
         <source>A classifier head trained with python -m sam_core train-classifier on this model</source>
         <translation>Ein mit python -m sam_core train-classifier auf diesem Modell trainierter Klassifikatorkopf</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="189"/>
+        <location filename="../ui/dock.py" line="226"/>
         <source>Head</source>
         <translation>Kopf</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="190"/>
+        <location filename="../ui/dock.py" line="227"/>
         <source>Classify view</source>
         <translation>Ansicht klassifizieren</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="191"/>
+        <location filename="../ui/dock.py" line="228"/>
         <source>Classify the current view into land-cover cells, added as a new styled layer</source>
         <translation>Die aktuelle Ansicht in Landbedeckungszellen klassifizieren, als neuer gestalteter Layer hinzugefügt</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="194"/>
+        <location filename="../ui/dock.py" line="231"/>
         <source>One polygon per class</source>
         <translation>Ein Polygon je Klasse</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="200"/>
+        <location filename="../ui/dock.py" line="237"/>
         <source>Class</source>
         <translation>Klasse</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="200"/>
-        <source>Area (ha)</source>
-        <translation>Fläche (ha)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="200"/>
+        <location filename="../ui/dock.py" line="237"/>
         <source>%</source>
         <translation>%</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="116"/>
+        <source>Get a model…</source>
+        <translation>Modell holen…</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="117"/>
+        <source>Download an official SAM checkpoint (or one from a URL), verified, and use it</source>
+        <translation>Einen offiziellen SAM-Checkpoint (oder einen von einer URL) herunterladen, prüfen und verwenden</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="237"/>
+        <source>Area</source>
+        <translation>Fläche</translation>
     </message>
 </context>
 <context>
     <name>TerraSAMPlugin</name>
     <message>
-        <location filename="../plugin.py" line="45"/>
+        <location filename="../plugin.py" line="48"/>
         <source>&amp;TerraSAM</source>
         <translation>&amp;TerraSAM</translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="87"/>
+        <location filename="../plugin.py" line="98"/>
         <source>TerraSAM</source>
         <translation>TerraSAM</translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="89"/>
+        <location filename="../plugin.py" line="100"/>
         <source>TerraSAM: Segment Anything for rasters</source>
         <translation>TerraSAM: Segment Anything für Raster</translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="154"/>
-        <source>TerraSAM: missing Python packages</source>
-        <translation>TerraSAM: fehlende Python-Pakete</translation>
+        <location filename="../plugin.py" line="192"/>
+        <source>TerraSAM: the engine is not set up</source>
+        <translation>TerraSAM: Die Engine ist nicht eingerichtet</translation>
+    </message>
+    <message>
+        <location filename="../plugin.py" line="193"/>
+        <source>Set up engine (in the TerraSAM dock) fixes it.</source>
+        <translation>„Engine einrichten“ (im TerraSAM-Dock) behebt das.</translation>
+    </message>
+    <message>
+        <location filename="../plugin.py" line="199"/>
+        <source>Set up engine</source>
+        <translation>Engine einrichten</translation>
     </message>
 </context>
 <context>
@@ -894,12 +1216,12 @@
 <context>
     <name>_SegmentationAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="32"/>
+        <location filename="../terrasam_processing/segmentation.py" line="33"/>
         <source>Segmentation</source>
         <translation>Segmentierung</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="41"/>
+        <location filename="../terrasam_processing/segmentation.py" line="42"/>
         <source>Number of objects</source>
         <translation>Anzahl der Objekte</translation>
     </message>
