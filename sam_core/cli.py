@@ -491,7 +491,10 @@ def _add_classify_commands(commands) -> None:
 
 
 def _progress(fraction: float) -> None:
-    print(f"progress: {fraction:.0%}", file=sys.stderr, flush=True)
+    """``progress: 37% tile 2 of 4, about 3 min left`` (percent rounded down: 100% only when done)."""
+    detail = fraction.describe() if hasattr(fraction, "describe") else ""
+    line = f"progress: {int(fraction * 100 + 1e-9)}%"
+    print(f"{line} {detail}" if detail else line, file=sys.stderr, flush=True)
 
 
 def _check_folder_writable(folder) -> None:
