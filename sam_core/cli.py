@@ -488,6 +488,14 @@ def _add_classify_commands(commands) -> None:
     cls.add_argument("--overlap", type=int, default=0, help="tile overlap in pixels (default 0)")
     cls.add_argument("--cache-dir", help="keep tile embeddings here so later runs skip the encoder")
     cls.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    cls.add_argument(
+        "--allow-upsample",
+        type=float,
+        default=2.0,
+        metavar="N",
+        help="classify a raster up to N times coarser than the head's pixel size (default 2); upsampling "
+        "adds no detail and multiplies the tiles by N²",
+    )
 
 
 def _progress(fraction: float) -> None:
@@ -557,6 +565,7 @@ def cmd_classify(args) -> int:
         CELL_FIELDS,
         CLASS_FIELDS,
         ClassifyOptions,
+        check_resolution,
         check_summary_writable,
         classify_raster,
         write_summary,
@@ -572,10 +581,15 @@ def cmd_classify(args) -> int:
         check_summary_writable(args.summary)
     extent_crs = parse_crs(args.extent_crs) if args.extent_crs else None
     options = ClassifyOptions(
-        cell_size_m=args.cell_size_m, overlap=args.overlap, bands=args.bands, stretch=args.stretch
+        cell_size_m=args.cell_size_m,
+        overlap=args.overlap,
+        bands=args.bands,
+        stretch=args.stretch,
+        allow_upsample=args.allow_upsample,
     )
     options.validate()
     head = load_head(args.head)
+    check_resolution(args.raster, head, options)  # a too-coarse raster is refused before the model loads
     model = load_model(args.checkpoint, args.device)
     result = classify_raster(
         args.raster,
