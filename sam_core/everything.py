@@ -166,7 +166,7 @@ def segment_everything(
     is_cancelled: Callable[[], bool] | None = None,
 ) -> EverythingResult:
     """Every object over ``extent``. ``progress`` gets a ``Progress`` after every batch of points: the
-    fraction (tile index + batches done / batches) / tiles, rising, 1.0 once the result is complete."""
+    fraction (tile index + batches done / batches) / tiles, always rising, 1.0 once the result is complete."""
     options = options or EverythingOptions()
     grid = source.grid(options.tile_size, options.overlap)
     tiles = grid.tiles() if extent is None else grid.tiles_for_extent(*extent, extent_crs)
@@ -192,7 +192,8 @@ def segment_everything(
 
 
 def _batch_step(tracker: TileProgress, index: int, batches: int, is_cancelled) -> Callable[[], None]:
-    """What runs after each of tile ``index``'s ``batches`` point batches: cancel, then progress."""
+    """What runs after each of tile ``index``'s ``batches`` point batches: cancel, then progress (but for
+    the last batch: the tile is done once its masks are polygons, reported by the caller)."""
     done = 0
 
     def step() -> None:
@@ -200,7 +201,8 @@ def _batch_step(tracker: TileProgress, index: int, batches: int, is_cancelled) -
         done += 1
         if is_cancelled and is_cancelled():
             raise Cancelled()
-        tracker.step(index, done / batches)
+        if done < batches:
+            tracker.step(index, done / batches)
 
     return step
 
