@@ -14,6 +14,7 @@ import sys
 from .errors import SamCoreError
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -649,14 +650,28 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except ImportError as exc:
         print(f"error: a required package is missing ({exc.name}); install requirements.txt", file=sys.stderr)
         return EXIT_USAGE
 
 
+def _exit_now(code: int) -> None:
+    """End the process at once: a cancel must land within a second or two, and the interpreter's own
+    shutdown with torch loaded takes seconds more. Outputs are renamed into place only on success and their
+    temporary files are gone by now, so nothing is cut short."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        _exit_now(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
