@@ -532,7 +532,9 @@ def test_classify_refuses_a_raster_far_coarser_than_the_head_with_the_same_messa
         "OUTPUT": "TEMPORARY_OUTPUT",
         "SUMMARY": "TEMPORARY_OUTPUT",
     }
+    feedback = RecordingFeedback()
+    commands = []
+    feedback.pushCommandInfo = commands.append
     with pytest.raises(QgsProcessingException, match=r"30× coarser.*--allow-upsample 30 to insist"):
-        run(processing, "classifylandcover", parameters)
-    with pytest.raises(QgsProcessingException, match="30× coarser"):
-        run(processing, "classifylandcover", {**parameters, "ALLOW_UPSAMPLE": 20.0})
+        run(processing, "classifylandcover", {**parameters, "ALLOW_UPSAMPLE": 20.0}, feedback)
+    assert len(commands) == 1 and "--allow-upsample 20.0" in commands[0]

@@ -30,7 +30,7 @@ class EngineTask(QgsTask):
         self._done = done
         self.result = None
         self.error: str | None = None
-        self.status = description  # what the dock's status line says while it runs
+        self.status_text = description  # what the dock's status line says while it runs
         self.detail = ""
 
     def run(self) -> bool:
@@ -50,7 +50,7 @@ class EngineTask(QgsTask):
         detail = describe(fraction)
         if detail and detail != self.detail:
             self.detail = detail
-            self.detailChanged.emit(f"{self.status} — {detail}")
+            self.detailChanged.emit(f"{self.status_text} — {detail}")
 
     def finished(self, ok: bool) -> None:
         self._done(self)
