@@ -212,7 +212,9 @@ def classify_raster(
         cells = layout.cells(area)
         tiles = layout.tiles_needed(cells)
         encoder = TileEncoder(model, source, cache)
-        tracker = TileProgress(len(tiles), progress, len(tiles) * seconds_per_tile(model) if progress else None)
+        tracker = TileProgress(
+            len(tiles), progress, len(tiles) * seconds_per_tile(model) if progress else None
+        )
         tracker.step(0)  # the tile count and the estimate, before any encoding
         records, skipped = layout.run(encoder, tiles, cells, tracker, is_cancelled)
         transform = source.transform

@@ -499,10 +499,18 @@ def _add_classify_commands(commands) -> None:
     )
 
 
+_last_progress: list = [None]
+
+
 def _progress(fraction: float) -> None:
-    """``progress: 37% tile 2 of 4, about 3 min left`` (percent rounded down: 100% only when done)."""
+    """``progress: 37% tile 2 of 4, about 3 min left`` (percent rounded down: 100% only when done); a line
+    only when the percent or the tile changes."""
+    percent, tile = int(fraction * 100 + 1e-9), getattr(fraction, "tile", None)
+    if _last_progress[0] == (percent, tile):
+        return
+    _last_progress[0] = (percent, tile)
     detail = fraction.describe() if hasattr(fraction, "describe") else ""
-    line = f"progress: {int(fraction * 100 + 1e-9)}%"
+    line = f"progress: {percent}%"
     print(f"{line} {detail}" if detail else line, file=sys.stderr, flush=True)
 
 
@@ -642,6 +650,7 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _last_progress[0] = None
     try:
         args = build_parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
         return COMMANDS[args.command](args)

@@ -574,7 +574,7 @@ def test_cli_trains_a_head_with_reports_and_classifies_a_raster(tmp_path, tiny_c
         "--out", out, "--summary", areas,
     )  # fmt: skip
     assert classified.returncode == 0, classified.stderr
-    assert classified.stderr.strip().splitlines()[-1] == "progress: 100%"
+    assert classified.stderr.strip().splitlines()[-1] == "progress: 100% tile 1 of 1"
     info = pyogrio.read_info(out)
     assert list(info["fields"]) == list(CLASS_FIELDS)
     _meta, _fids, _wkb, columns = pyogrio.raw.read(out)
