@@ -444,6 +444,7 @@ def test_a_cancel_inside_a_tile_lands_within_two_seconds(rgb_tif, tiny_model):
             source, tiny_model, options=options, progress=cancel.progress, is_cancelled=cancel.is_cancelled
         )
     latency = cancel.latency()
+    print(f"cancel latency: {latency:.2f} s")
     assert latency < 2.0, f"cancel took {latency:.2f} s"
     assert cancel.seen and max(cancel.seen) < 0.25  # it landed inside the first tile
 

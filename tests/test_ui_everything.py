@@ -211,5 +211,6 @@ def test_the_status_line_shows_the_tile_and_a_cancel_inside_a_tile_lands_within_
     dock.cancel_button.click()
     wait_until(lambda: not controller.tasks, timeout=30)
     latency = time.monotonic() - pressed
+    print(f"cancel latency: {latency:.2f} s")
     assert latency < 2.0, f"cancel took {latency:.2f} s"
     assert task.result is None and "cancelled" in dock.status_label.text().lower()
