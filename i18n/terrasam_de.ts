@@ -4,59 +4,64 @@
 <context>
     <name>ClassifyLandCoverAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="55"/>
+        <location filename="../terrasam_processing/landcover.py" line="56"/>
         <source>Classify land cover</source>
         <translation>Landbedeckung klassifizieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="58"/>
-        <source>&lt;p&gt;Classifies the raster (or the extent) into a grid of square cells with a classifier head trained by &lt;i&gt;Train land-cover classifier&lt;/i&gt; (or python -m sam_core train-classifier) on the same SAM checkpoint.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cell size&lt;/b&gt;: 0 takes the head's patch size at the head's pixel size (640 m for EuroSAT). Cells are anchored to the raster's origin and clipped to the extent, so they tile it without gaps. A raster whose pixel size differs from the head's by more than 5 % is resampled to it. Cells that are mostly nodata are skipped.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Dissolve&lt;/b&gt;: one polygon per class instead of one per cell.&lt;/p&gt;&lt;p&gt;Outputs: the cells (id, class, class_id, probability, area_m2, colour) or the dissolved classes (class, class_id, cells, area_m2, area_ha, percent, probability, colour), in the raster's CRS with geodesic areas; and a table of the area of every class of the head (cells, m², ha, % of the classified area, mean probability).&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Klassifiziert das Raster (oder die Ausdehnung) in ein Gitter quadratischer Zellen, mit einem Klassifikatorkopf, der mit &lt;i&gt;Landbedeckungs-Klassifikator trainieren&lt;/i&gt; (oder python -m sam_core train-classifier) auf demselben SAM-Checkpoint trainiert wurde.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Zellgröße&lt;/b&gt;: 0 übernimmt die Patchgröße des Kopfes bei seiner Pixelgröße (640 m für EuroSAT). Die Zellen sind am Ursprung des Rasters verankert und an der Ausdehnung abgeschnitten, sodass sie sie lückenlos überdecken. Ein Raster, dessen Pixelgröße um mehr als 5 % von der des Kopfes abweicht, wird auf diese umgerechnet. Zellen, die überwiegend NoData sind, werden übersprungen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Auflösen&lt;/b&gt;: ein Polygon je Klasse statt einem je Zelle.&lt;/p&gt;&lt;p&gt;Ausgaben: die Zellen (id, class, class_id, probability, area_m2, colour) oder die aufgelösten Klassen (class, class_id, cells, area_m2, area_ha, percent, probability, colour) im KBS des Rasters mit geodätischen Flächen; dazu eine Tabelle der Fläche jeder Klasse des Kopfes (Zellen, m², ha, % der klassifizierten Fläche, mittlere Wahrscheinlichkeit).&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../terrasam_processing/landcover.py" line="76"/>
+        <location filename="../terrasam_processing/landcover.py" line="79"/>
         <source>Classifier head (.pt)</source>
         <translation>Klassifikatorkopf (.pt)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="76"/>
+        <location filename="../terrasam_processing/landcover.py" line="79"/>
         <source>Classifier heads (*.pt);;All files (*)</source>
         <translation>Klassifikatorköpfe (*.pt);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="83"/>
+        <location filename="../terrasam_processing/landcover.py" line="86"/>
         <source>Cell size in metres (0: the head&apos;s)</source>
         <translation>Zellgröße in Metern (0: die des Kopfes)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="92"/>
+        <location filename="../terrasam_processing/landcover.py" line="95"/>
         <source>Dissolve cells by class</source>
         <translation>Zellen nach Klasse auflösen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="95"/>
+        <location filename="../terrasam_processing/landcover.py" line="98"/>
         <source>Contrast stretch</source>
         <translation>Kontraststreckung</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="106"/>
+        <location filename="../terrasam_processing/landcover.py" line="120"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="111"/>
+        <location filename="../terrasam_processing/landcover.py" line="125"/>
         <source>Area per class</source>
         <translation>Fläche je Klasse</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="116"/>
+        <location filename="../terrasam_processing/landcover.py" line="130"/>
         <source>Classified area (ha)</source>
         <translation>Klassifizierte Fläche (ha)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="121"/>
+        <location filename="../terrasam_processing/landcover.py" line="135"/>
         <source>Choose a classifier head file (.pt).</source>
         <translation>Wählen Sie eine Klassifikatorkopf-Datei (.pt).</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/landcover.py" line="59"/>
+        <source>&lt;p&gt;Classifies the raster (or the extent) into a grid of square cells with a classifier head trained by &lt;i&gt;Train land-cover classifier&lt;/i&gt; (or python -m sam_core train-classifier) on the same SAM checkpoint.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cell size&lt;/b&gt;: 0 takes the head's patch size at the head's pixel size (640 m for EuroSAT). Cells are anchored to the raster's origin and clipped to the extent, so they tile it without gaps. A raster whose pixel size differs from the head's by more than 5 % is resampled to it; one more than twice as coarse as the head's is refused (upsampling adds no detail): raise &lt;i&gt;Upsample … by at most&lt;/i&gt; in the advanced settings to insist. Cells that are mostly nodata are skipped.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Dissolve&lt;/b&gt;: one polygon per class instead of one per cell.&lt;/p&gt;&lt;p&gt;Outputs: the cells (id, class, class_id, probability, area_m2, colour) or the dissolved classes (class, class_id, cells, area_m2, area_ha, percent, probability, colour), in the raster's CRS with geodesic areas; and a table of the area of every class of the head (cells, m², ha, % of the classified area, mean probability).&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Klassifiziert das Raster (oder die Ausdehnung) in ein Gitter quadratischer Zellen, mit einem Klassifikatorkopf, der mit &lt;i&gt;Landbedeckungs-Klassifikator trainieren&lt;/i&gt; (oder python -m sam_core train-classifier) auf demselben SAM-Checkpoint trainiert wurde.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Zellgröße&lt;/b&gt;: 0 übernimmt die Patchgröße des Kopfes bei seiner Pixelgröße (640 m für EuroSAT). Die Zellen sind am Ursprung des Rasters verankert und an der Ausdehnung abgeschnitten, sodass sie sie lückenlos überdecken. Ein Raster, dessen Pixelgröße um mehr als 5 % von der des Kopfes abweicht, wird auf diese umgerechnet; eines, das mehr als doppelt so grob ist wie der Kopf, wird abgelehnt (Hochrechnen fügt keine Details hinzu): erhöhen Sie &lt;i&gt;… höchstens um diesen Faktor hochrechnen&lt;/i&gt; in den erweiterten Einstellungen, um es dennoch zu klassifizieren. Zellen, die überwiegend NoData sind, werden übersprungen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Auflösen&lt;/b&gt;: ein Polygon je Klasse statt einem je Zelle.&lt;/p&gt;&lt;p&gt;Ausgaben: die Zellen (id, class, class_id, probability, area_m2, colour) oder die aufgelösten Klassen (class, class_id, cells, area_m2, area_ha, percent, probability, colour) im KBS des Rasters mit geodätischen Flächen; dazu eine Tabelle der Fläche jeder Klasse des Kopfes (Zellen, m², ha, % der klassifizierten Fläche, mittlere Wahrscheinlichkeit).&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/landcover.py" line="105"/>
+        <source>Upsample a raster coarser than the head&apos;s pixels by at most (factor)</source>
+        <translation>Ein Raster, gröber als die Pixel des Kopfes, höchstens um diesen Faktor hochrechnen</translation>
     </message>
 </context>
 <context>
@@ -168,19 +173,29 @@
 <context>
     <name>EngineRunner</name>
     <message>
-        <location filename="../terrasam_processing/runner.py" line="84"/>
+        <location filename="../terrasam_processing/runner.py" line="88"/>
         <source>Cannot start the TerraSAM engine with {python}: {error}</source>
         <translation>Die TerraSAM-Engine kann mit {python} nicht gestartet werden: {error}</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/runner.py" line="121"/>
+        <location filename="../terrasam_processing/runner.py" line="125"/>
         <source>Cancelled: nothing was written.</source>
         <translation>Abgebrochen: Es wurde nichts geschrieben.</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/runner.py" line="145"/>
+        <location filename="../terrasam_processing/runner.py" line="167"/>
         <source>The TerraSAM engine stopped unexpectedly (exit code {code}). Its last messages: {tail}</source>
         <translation>Die TerraSAM-Engine wurde unerwartet beendet (Exit-Code {code}). Ihre letzten Meldungen: {tail}</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/runner.py" line="153"/>
+        <source>Tile {tile} of {tiles}, about {time} left</source>
+        <translation>Kachel {tile} von {tiles}, noch etwa {time}</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/runner.py" line="153"/>
+        <source>Tile {tile} of {tiles}</source>
+        <translation>Kachel {tile} von {tiles}</translation>
     </message>
 </context>
 <context>
@@ -304,6 +319,19 @@
         <location filename="../ui/engine_setup.py" line="306"/>
         <source>It computes on the CPU ({reason}).</source>
         <translation>Sie rechnet auf der CPU ({reason}).</translation>
+    </message>
+</context>
+<context>
+    <name>EngineTask</name>
+    <message>
+        <location filename="../ui/tasks.py" line="65"/>
+        <source>tile {tile} of {tiles}</source>
+        <translation>Kachel {tile} von {tiles}</translation>
+    </message>
+    <message>
+        <location filename="../ui/tasks.py" line="67"/>
+        <source>tile {tile} of {tiles}, about {time} left</source>
+        <translation>Kachel {tile} von {tiles}, noch etwa {time}</translation>
     </message>
 </context>
 <context>
@@ -647,7 +675,7 @@
         <translation>TerraSAM-Objekte</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="613"/>
+        <location filename="../ui/controller.py" line="615"/>
         <source>TerraSAM</source>
         <translation>TerraSAM</translation>
     </message>
@@ -758,67 +786,67 @@
 <context>
     <name>TerraSAMAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/base.py" line="92"/>
+        <location filename="../terrasam_processing/base.py" line="94"/>
         <source>Raster (a local file)</source>
         <translation>Raster (eine lokale Datei)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="99"/>
+        <location filename="../terrasam_processing/base.py" line="101"/>
         <source>SAM checkpoint (.pth)</source>
         <translation>SAM-Checkpoint (.pth)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="99"/>
+        <location filename="../terrasam_processing/base.py" line="101"/>
         <source>SAM checkpoints (*.pth *.pt);;All files (*)</source>
         <translation>SAM-Checkpoints (*.pth *.pt);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="119"/>
+        <location filename="../terrasam_processing/base.py" line="121"/>
         <source>Extent (default: the whole raster)</source>
         <translation>Ausdehnung (Standard: das ganze Raster)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="126"/>
+        <location filename="../terrasam_processing/base.py" line="128"/>
         <source>Bands as red,green,blue, e.g. 4,3,2, or one band (default: automatic)</source>
         <translation>Kanäle als Rot,Grün,Blau, z. B. 4,3,2, oder ein Kanal (Standard: automatisch)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="146"/>
+        <location filename="../terrasam_processing/base.py" line="148"/>
         <source>Tile size (pixels)</source>
         <translation>Kachelgröße (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="148"/>
+        <location filename="../terrasam_processing/base.py" line="150"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="151"/>
+        <location filename="../terrasam_processing/base.py" line="153"/>
         <source>Drop parts smaller than (m²)</source>
         <translation>Teile kleiner als (m²) verwerfen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="151"/>
+        <location filename="../terrasam_processing/base.py" line="153"/>
         <source>Fill holes smaller than (m²)</source>
         <translation>Löcher kleiner als (m²) füllen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="151"/>
+        <location filename="../terrasam_processing/base.py" line="153"/>
         <source>Simplification tolerance (pixels)</source>
         <translation>Vereinfachungstoleranz (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="162"/>
+        <location filename="../terrasam_processing/base.py" line="164"/>
         <source>Embedding cache folder (default: the TerraSAM dock&apos;s cache)</source>
         <translation>Embedding-Cache-Ordner (Standard: der Cache des TerraSAM-Docks)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="173"/>
+        <location filename="../terrasam_processing/base.py" line="175"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="189"/>
+        <location filename="../terrasam_processing/base.py" line="191"/>
         <source>Choose a SAM checkpoint file (.pth), e.g. sam_vit_b_01ec64.pth from https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth</source>
         <translation>Wählen Sie eine SAM-Checkpoint-Datei (.pth), z. B. sam_vit_b_01ec64.pth von https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth</translation>
     </message>
@@ -1130,77 +1158,77 @@
 <context>
     <name>TrainClassifierAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="159"/>
+        <location filename="../terrasam_processing/landcover.py" line="174"/>
         <source>Train land-cover classifier</source>
         <translation>Landbedeckungs-Klassifikator trainieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="162"/>
+        <location filename="../terrasam_processing/landcover.py" line="177"/>
         <source>&lt;p&gt;Trains a small classifier head on features of the frozen SAM image encoder, from labelled image patches, for &lt;i&gt;Classify land cover&lt;/i&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Training data folder&lt;/b&gt;: one sub-folder per class, named after the class, holding square patches: RGB .jpg/.png (like EuroSAT RGB) or multi-band GeoTIFFs (like EuroSAT MS; choose the bands in the advanced settings). At least two classes with two patches each.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Training fractions&lt;/b&gt;: the share of each class used for training, the rest is held out to score the head; several values separated by commas (0.2,0.5,0.8) run a sweep and the head of the largest is saved. &lt;b&gt;Head&lt;/b&gt;: linear, or mlp (one hidden layer). The same seed and data give the same head.&lt;/p&gt;&lt;p&gt;Outputs: the head file (.pt) and a report folder with, per fraction, metrics.json (accuracy, per-class precision, recall and F1, the confusion matrix), curves.png and confusion.png, then summary.json and sweep.png. Encoder features are cached, so another head on the same data is quick.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Trainiert für &lt;i&gt;Landbedeckung klassifizieren&lt;/i&gt; einen kleinen Klassifikatorkopf auf Merkmalen des eingefrorenen SAM-Bild-Encoders, aus gelabelten Bildausschnitten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Trainingsdaten-Ordner&lt;/b&gt;: ein Unterordner je Klasse, nach der Klasse benannt, mit quadratischen Ausschnitten: RGB-.jpg/.png (wie EuroSAT RGB) oder mehrkanalige GeoTIFFs (wie EuroSAT MS; die Kanäle in den erweiterten Einstellungen wählen). Mindestens zwei Klassen mit je zwei Ausschnitten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Trainingsanteile&lt;/b&gt;: der Anteil jeder Klasse, der zum Training dient, der Rest wird zurückgehalten, um den Kopf zu bewerten; mehrere durch Kommas getrennte Werte (0.2,0.5,0.8) ergeben eine Versuchsreihe, und der Kopf des größten wird gespeichert. &lt;b&gt;Kopf&lt;/b&gt;: linear oder mlp (eine verborgene Schicht). Derselbe Seed und dieselben Daten ergeben denselben Kopf.&lt;/p&gt;&lt;p&gt;Ausgaben: die Kopfdatei (.pt) und ein Berichtsordner mit, je Anteil, metrics.json (Genauigkeit, Präzision, Recall und F1 je Klasse, die Konfusionsmatrix), curves.png und confusion.png, dann summary.json und sweep.png. Encoder-Merkmale werden zwischengespeichert, sodass ein weiterer Kopf auf denselben Daten schnell geht.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="179"/>
+        <location filename="../terrasam_processing/landcover.py" line="194"/>
         <source>Training data folder (one sub-folder per class)</source>
         <translation>Trainingsdaten-Ordner (ein Unterordner je Klasse)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="187"/>
+        <location filename="../terrasam_processing/landcover.py" line="202"/>
         <source>Head</source>
         <translation>Kopf</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="188"/>
+        <location filename="../terrasam_processing/landcover.py" line="203"/>
         <source>Training fractions (e.g. 0.2,0.5,0.8)</source>
         <translation>Trainingsanteile (z. B. 0.2,0.5,0.8)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="193"/>
+        <location filename="../terrasam_processing/landcover.py" line="208"/>
         <source>Epochs</source>
         <translation>Epochen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="198"/>
+        <location filename="../terrasam_processing/landcover.py" line="213"/>
         <source>Random seed</source>
         <translation>Zufalls-Seed</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="199"/>
+        <location filename="../terrasam_processing/landcover.py" line="214"/>
         <source>Feature extraction</source>
         <translation>Merkmalsextraktion</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="204"/>
+        <location filename="../terrasam_processing/landcover.py" line="219"/>
         <source>Pixel size of the patches in metres (0: from the GeoTIFFs, else 10)</source>
         <translation>Pixelgröße der Ausschnitte in Metern (0: aus den GeoTIFFs, sonst 10)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="216"/>
+        <location filename="../terrasam_processing/landcover.py" line="231"/>
         <source>Feature cache folder (default: ~/.cache/terrasam/features)</source>
         <translation>Merkmals-Cache-Ordner (Standard: ~/.cache/terrasam/features)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="220"/>
+        <location filename="../terrasam_processing/landcover.py" line="235"/>
         <source>Classifier head</source>
         <translation>Klassifikatorkopf</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="220"/>
+        <location filename="../terrasam_processing/landcover.py" line="235"/>
         <source>Classifier heads (*.pt)</source>
         <translation>Klassifikatorköpfe (*.pt)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="225"/>
+        <location filename="../terrasam_processing/landcover.py" line="240"/>
         <source>Report folder</source>
         <translation>Berichtsordner</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="230"/>
+        <location filename="../terrasam_processing/landcover.py" line="245"/>
         <source>Held-out accuracy of the saved head</source>
         <translation>Genauigkeit des gespeicherten Kopfes auf zurückgehaltenen Daten</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="231"/>
+        <location filename="../terrasam_processing/landcover.py" line="246"/>
         <source>Held-out macro F1 of the saved head</source>
         <translation>Makro-F1 des gespeicherten Kopfes auf zurückgehaltenen Daten</translation>
     </message>

@@ -15,6 +15,10 @@ How a raster is classified with a head (``head``) trained on patches of ``patch_
   mean of the encoder cells under it (area-weighted, nodata counting for nothing; ``features.pool_cells``),
   exactly as packed training patches are pooled. Where tiles overlap, each encoder cell is taken from the
   tile whose centre is nearest. A 1024 px tile is never encoded per cell: k tiles cost k encoder passes.
+- **Coarse rasters are refused.** Upsampling a raster adds no detail the head could read, and it multiplies
+  the tiles to encode by the factor squared (a 300 m raster seen at 10 m: 900×). A raster whose pixels are
+  more than ``allow_upsample`` (default 2) times the head's is refused with the factor and the way to
+  insist, before the model is asked for anything.
 - **Nodata.** A cell whose valid pixels cover less than ``min_valid_fraction`` of its part inside the raster
   is skipped, not classified.
 
@@ -42,13 +46,15 @@ from .atomic import write_text
 from .crs import transform_xy
 from .embeddings import EmbeddingCache, TileEncoder
 from .errors import Cancelled, SamCoreError
+from .estimate import seconds_per_tile
 from .features import PACKED, cell_valid_fraction, overlap_lengths, pool_cells
 from .fields import CELL_FIELDS, CLASS_FIELDS  # noqa: F401 - their home was here
-from .gsd import ResampledSource, ground_gsd_m, working_scale
+from .gsd import ResampledSource, ground_gsd_m, refuse_upsampling, working_scale
 from .head import ClassifierHead
 from .measures import measure
 from .model import LoadedModel
 from .output_paths import check_output_file
+from .progress import TileProgress
 
 STRETCHES = ("auto", "head", "raster")
 #: Points per extent edge when the extent comes in another CRS (its edges curve in the raster's CRS).
@@ -69,6 +75,7 @@ class ClassifyOptions:
     min_valid_fraction: float = 0.5
     gsd_tolerance: float = 0.05  # relative GSD difference accepted to keep 1 (or a whole) resampling factor
     max_cells: int = 2_000_000
+    allow_upsample: float = 2.0  # the largest factor a raster coarser than the head's GSD is upsampled by
 
     def validate(self) -> None:
         if self.cell_size_m is not None and not self.cell_size_m > 0:
@@ -79,6 +86,8 @@ class ClassifyOptions:
             raise SamCoreError("the minimum valid fraction of a cell is in (0, 1]")
         if not 0.0 <= self.gsd_tolerance < 1.0:
             raise SamCoreError("the GSD tolerance is in [0, 1)")
+        if not (math.isfinite(self.allow_upsample) and self.allow_upsample >= 1.0):
+            raise SamCoreError(f"--allow-upsample is a factor of at least 1, not {self.allow_upsample:g}")
 
 
 @dataclass
@@ -168,7 +177,9 @@ def classify_raster(
     progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> ClassifyResult:
-    """Classify the cells over ``extent`` (in ``extent_crs``, default the raster's; None: the whole raster)."""
+    """Classify the cells over ``extent`` (in ``extent_crs``, default the raster's; None: the whole raster).
+    Before the first tile is encoded, ``progress`` gets a ``Progress`` of 0 with the number of tiles and an
+    estimate of the time they take; then one after each tile."""
     options = options or ClassifyOptions()
     options.validate()
     head.check_encoder(model.info)
@@ -184,7 +195,11 @@ def classify_raster(
         cells = layout.cells(area)
         tiles = layout.tiles_needed(cells)
         encoder = TileEncoder(model, source, cache)
-        records, skipped = layout.run(encoder, tiles, cells, progress, is_cancelled)
+        tracker = TileProgress(
+            len(tiles), progress, len(tiles) * seconds_per_tile(model) if progress else None
+        )
+        tracker.step(0)  # the tile count and the estimate, before any encoding
+        records, skipped = layout.run(encoder, tiles, cells, tracker, is_cancelled)
         transform = source.transform
         result = ClassifyResult(
             cells=records,
@@ -204,18 +219,26 @@ def classify_raster(
     return result
 
 
-def _open_working(raster, head: ClassifierHead, options: ClassifyOptions) -> tuple[ResampledSource, float]:
-    """The raster at the head's resolution, with the head's (or the raster's) bands and stretch."""
-    bands = options.bands or (head.bands if head.bands_explicit else None)
-    probe = ResampledSource(raster, 1.0, bands)
+def check_resolution(raster, head: ClassifierHead, options: ClassifyOptions) -> tuple[float, float, str]:
+    """(raster pixels per working pixel, the raster's GSD in m, its sample type); a raster more than
+    ``options.allow_upsample`` times coarser than the head is refused (call it before loading a model)."""
+    probe = ResampledSource(raster, 1.0, options.bands or (head.bands if head.bands_explicit else None))
     try:
         if probe.crs is None:
             raise SamCoreError(f"raster {probe.path.name} has no CRS: cells cannot be measured")
         gsd = ground_gsd_m(probe.transform, probe.width, probe.height, probe.crs)
-        dtype = probe.dtype
+        dtype, name = probe.dtype, probe.path.name
     finally:
         probe.close()
     scale = working_scale(gsd, head.input_gsd_m, options.gsd_tolerance)
+    refuse_upsampling(name, gsd, head.input_gsd_m, scale, options.allow_upsample)
+    return scale, gsd, dtype
+
+
+def _open_working(raster, head: ClassifierHead, options: ClassifyOptions) -> tuple[ResampledSource, float]:
+    """The raster at the head's resolution, with the head's (or the raster's) bands and stretch."""
+    bands = options.bands or (head.bands if head.bands_explicit else None)
+    scale, gsd, dtype = check_resolution(raster, head, options)
     use_head = options.stretch == "head" or (options.stretch == "auto" and dtype == head.source_dtype)
     return ResampledSource(raster, scale, bands, head.stretch if use_head else None), gsd
 
@@ -339,7 +362,7 @@ class _Layout:
 
     # -- what ----------------------------------------------------------------------------------------
     def run(
-        self, encoder: TileEncoder, tiles, cells: _Cells, progress, is_cancelled
+        self, encoder: TileEncoder, tiles, cells: _Cells, tracker: TileProgress, is_cancelled
     ) -> tuple[list[dict], int]:
         c = self.cell
         n_rows, n_cols = cells.needed.shape
@@ -380,8 +403,9 @@ class _Layout:
                 for j in done:
                     sums, areas = pending.pop(j)
                     skipped += self._classify_row(j, sums, areas, cells, records)
-            if progress:
-                progress((k + 1) / len(tiles))
+            if k + 1 < len(tiles):
+                tracker.step(k + 1)
+        tracker.done()
         return records, skipped
 
     def _classify_row(self, j: int, sums, areas, cells: _Cells, records: list[dict]) -> int:

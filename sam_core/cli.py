@@ -18,6 +18,7 @@ from .errors import SamCoreError
 from .fetch import add_fetch_command, cmd_fetch_checkpoint
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -505,10 +506,29 @@ def _add_classify_commands(commands) -> None:
     cls.add_argument("--overlap", type=whole(0), default=0, help="tile overlap in pixels (default 0)")
     cls.add_argument("--cache-dir", help="keep tile embeddings here so later runs skip the encoder")
     cls.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    cls.add_argument(
+        "--allow-upsample",
+        type=real(1),
+        default=2.0,
+        metavar="N",
+        help="classify a raster up to N times coarser than the head's pixel size (default 2); upsampling "
+        "adds no detail and multiplies the tiles by N²",
+    )
+
+
+_last_progress: list = [None]
 
 
 def _progress(fraction: float) -> None:
-    print(f"progress: {fraction:.0%}", file=sys.stderr, flush=True)
+    """``progress: 37% tile 2 of 4, about 3 min left`` (percent rounded down: 100% only when done); a line
+    only when the percent or the tile changes."""
+    percent, tile = int(fraction * 100 + 1e-9), getattr(fraction, "tile", None)
+    if _last_progress[0] == (percent, tile):
+        return
+    _last_progress[0] = (percent, tile)
+    detail = fraction.describe() if hasattr(fraction, "describe") else ""
+    line = f"progress: {percent}%"
+    print(f"{line} {detail}" if detail else line, file=sys.stderr, flush=True)
 
 
 def cmd_train_classifier(args) -> int:
@@ -558,6 +578,7 @@ def cmd_classify(args) -> int:
         CELL_FIELDS,
         CLASS_FIELDS,
         ClassifyOptions,
+        check_resolution,
         check_summary_writable,
         classify_raster,
         write_summary,
@@ -573,10 +594,15 @@ def cmd_classify(args) -> int:
         check_summary_writable(args.summary)
     extent_crs = parse_crs(args.extent_crs) if args.extent_crs else None
     options = ClassifyOptions(
-        cell_size_m=args.cell_size_m, overlap=args.overlap, bands=args.bands, stretch=args.stretch
+        cell_size_m=args.cell_size_m,
+        overlap=args.overlap,
+        bands=args.bands,
+        stretch=args.stretch,
+        allow_upsample=args.allow_upsample,
     )
     options.validate()
     head = load_head(args.head)
+    check_resolution(args.raster, head, options)  # a too-coarse raster is refused before the model loads
     model = load_model(args.checkpoint, args.device)
     result = classify_raster(
         args.raster,
@@ -630,6 +656,7 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _last_progress[0] = None
     try:
         args = build_parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
         check_args(args)
@@ -639,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except ImportError as exc:
         print(f"error: a required package is missing ({exc.name}); install requirements.txt", file=sys.stderr)
         return EXIT_USAGE
@@ -651,8 +678,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def _exit_now(code: int) -> None:
+    """End the process at once: a cancel must land within a second or two, and the interpreter's own
+    shutdown with torch loaded takes seconds more. Outputs are renamed into place only on success and their
+    temporary files are gone by now, so nothing is cut short."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        _exit_now(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

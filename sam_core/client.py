@@ -4,7 +4,8 @@ Standard library only (no numpy, shapely, rasterio, pyproj or torch), so importi
 none of the libraries that clash with QGIS's own (see ``engine.py``).
 
 ``call()`` blocks its caller until the reply (a QgsTask's ``run()`` for long jobs, the UI thread for a
-preview); progress reaches the ``progress`` callback in the caller's thread, and the caller's
+preview); progress reaches the ``progress`` callback in the caller's thread (a ``Progress``: the fraction,
+with the tile and the time left), and the caller's
 ``is_cancelled`` is polled to send a cancel. If the engine dies (a crash, the OOM killer), every waiting call
 fails with ``EngineStopped`` and the next call starts a new engine, replaying what set its state (cache
 folder, model, raster, prompt CRS) so the user can go on where they were, minus the unaccepted prompts.
@@ -24,6 +25,7 @@ from typing import Any
 
 from . import protocol
 from .errors import Cancelled, SamCoreError
+from .progress import Progress
 
 #: the folder that holds the sam_core package: the engine runs ``python -m sam_core`` from there
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
@@ -179,7 +181,7 @@ class EngineClient:
                     continue
                 if "progress" in reply:
                     if progress is not None:
-                        progress(reply["progress"])
+                        progress(Progress.from_detail(reply["progress"], reply.get("detail")))
                     continue
                 return self._outcome(reply)
         finally:

@@ -259,16 +259,18 @@ class Engine:
         crs: str | None = None,
         cell_size_m: float | None = None,
         dissolve: bool = False,
+        allow_upsample: float = 2.0,
         progress: Progress | None = None,
         is_cancelled: IsCancelled | None = None,
     ) -> dict:
         """Land cover over ``extent`` (in ``crs``) with the head file ``head``: cells (or one feature per class
-        when ``dissolve``) with WKB geometries in the raster's CRS, and the area per class."""
+        when ``dissolve``) with WKB geometries in the raster's CRS, and the area per class. A raster more
+        than ``allow_upsample`` times coarser than the head is refused."""
         from .classify import ClassifyOptions, classify_raster
         from .head import load_head
 
         model = self._model()
-        options = ClassifyOptions(cell_size_m=cell_size_m)
+        options = ClassifyOptions(cell_size_m=cell_size_m, allow_upsample=allow_upsample)
         options.validate()
         loaded = load_head(head, model)  # a head trained on another encoder's features is refused here
         result = classify_raster(

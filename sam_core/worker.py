@@ -69,7 +69,9 @@ def _run(engine, replies: _Replies, request: dict, cancels: dict) -> None:
         if method not in engine.METHODS:
             raise SamCoreError(f"the engine has no method {method!r}")
         if method in engine.JOBS:
-            params["progress"] = lambda fraction: replies.send({"id": rid, "progress": float(fraction)})
+            params["progress"] = lambda fraction: replies.send(
+                {"id": rid, "progress": float(fraction), "detail": getattr(fraction, "detail", dict)()}
+            )
             params["is_cancelled"] = cancel.is_set
         result = getattr(engine, method)(**params)
     except Cancelled:

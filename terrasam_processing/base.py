@@ -81,7 +81,9 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):
         feedback = feedback if feedback is not None else QgsProcessingFeedback()
         with Workspace() as workspace:
-            return self.process(parameters, context, feedback, workspace, EngineRunner(feedback))
+            result = self.process(parameters, context, feedback, workspace, EngineRunner(feedback))
+        feedback.setProgress(100)  # the bar ends full, whatever the command's last line said
+        return result
 
     def process(self, parameters, context, feedback, workspace, engine) -> dict:
         raise NotImplementedError

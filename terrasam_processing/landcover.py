@@ -43,6 +43,7 @@ class ClassifyLandCoverAlgorithm(_LandCoverAlgorithm):
     DISSOLVE = "DISSOLVE"
     STRETCH = "STRETCH"
     SUMMARY = "SUMMARY"
+    ALLOW_UPSAMPLE = "ALLOW_UPSAMPLE"
 
     @staticmethod
     def tr(text: str) -> str:
@@ -61,8 +62,10 @@ class ClassifyLandCoverAlgorithm(_LandCoverAlgorithm):
             "same SAM checkpoint.</p>"
             "<p><b>Cell size</b>: 0 takes the head's patch size at the head's pixel size (640 m for EuroSAT). "
             "Cells are anchored to the raster's origin and clipped to the extent, so they tile it without "
-            "gaps. A raster whose pixel size differs from the head's by more than 5 % is resampled to it. "
-            "Cells that are mostly nodata are skipped.</p>"
+            "gaps. A raster whose pixel size differs from the head's by more than 5 % is resampled to it; "
+            "one more than twice as coarse as the head's is refused (upsampling adds no detail): raise "
+            "<i>Upsample … by at most</i> in the advanced settings to insist. Cells that are mostly nodata "
+            "are skipped.</p>"
             "<p><b>Dissolve</b>: one polygon per class instead of one per cell.</p>"
             "<p>Outputs: the cells (id, class, class_id, probability, area_m2, colour) or the dissolved "
             "classes (class, class_id, cells, area_m2, area_ha, percent, probability, colour), in the "
@@ -99,6 +102,17 @@ class ClassifyLandCoverAlgorithm(_LandCoverAlgorithm):
                 )
             )
         )
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterNumber(
+                    self.ALLOW_UPSAMPLE,
+                    self.tr("Upsample a raster coarser than the head's pixels by at most (factor)"),
+                    QgsProcessingParameterNumber.Double,
+                    2.0,
+                    minValue=1.0,
+                )
+            )
+        )
         self.add_bands()
         self.add_tiling(None, 0)
         self.addParameter(self.cache_parameter())
@@ -127,6 +141,7 @@ class ClassifyLandCoverAlgorithm(_LandCoverAlgorithm):
         if dissolve:
             args.append("--dissolve")
         args += ["--stretch", STRETCHES[self.parameterAsEnum(parameters, self.STRETCH, context)]]
+        args += ["--allow-upsample", repr(self.parameterAsDouble(parameters, self.ALLOW_UPSAMPLE, context))]
         path = workspace.file("classes.gpkg")
         summary = engine.run("classify", [*args, "--out", path])
         output = copy_to_sink(

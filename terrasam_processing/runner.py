@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shlex
 import shutil
 import signal
@@ -30,6 +31,8 @@ from ..sam_core.client import engine_environment
 from ..ui.dependencies import PLUGIN_DIR, cached_check, engine_message
 
 PROGRESS_PREFIX = "progress: "
+#: ``progress: 37% tile 2 of 4, about 3 min left`` (``sam_core.progress.Progress.describe``)
+PROGRESS_LINE = re.compile(r"progress: ([0-9.]+)%(?: tile (\d+) of (\d+))?(?:, about (.+) left)?\s*$")
 WARNING_PREFIX = "warning: "
 ERROR_PREFIX = "error: "
 EXIT_USER_ERROR = 2
@@ -58,6 +61,7 @@ class EngineRunner:
         self.feedback = feedback if feedback is not None else QgsProcessingFeedback()
         self.error = ""
         self.tail: list[str] = []
+        self.described = False  # the first tile count and estimate went to the log
 
     def run(self, command: str, args: list) -> dict:
         """Run the command to its end; its JSON summary (stdout). Raises ``QgsProcessingException``."""
@@ -125,10 +129,7 @@ class EngineRunner:
     def _handle(self, line: str) -> None:
         line = line.rstrip("\n")
         if line.startswith(PROGRESS_PREFIX):
-            try:
-                self.feedback.setProgress(float(line[len(PROGRESS_PREFIX) :].rstrip("%")))
-            except ValueError:
-                pass
+            self._progress(line)
             return
         if line.startswith(WARNING_PREFIX):
             self.feedback.pushWarning(line[len(WARNING_PREFIX) :])
@@ -137,6 +138,27 @@ class EngineRunner:
         elif line.strip():
             self.feedback.pushDebugInfo(line)
         self.tail = [*self.tail[-(TAIL_LINES - 1) :], line]
+
+    def _progress(self, line: str) -> None:
+        """The bar, and the tile and time left as the progress text (the first one in the log too)."""
+        match = PROGRESS_LINE.match(line)
+        if match is None:
+            return
+        percent, tile, tiles, left = match.groups()
+        try:
+            self.feedback.setProgress(float(percent))
+        except ValueError:
+            return
+        if tiles:
+            text = (
+                self.tr("Tile {tile} of {tiles}, about {time} left")
+                if left
+                else self.tr("Tile {tile} of {tiles}")
+            ).format(tile=tile, tiles=tiles, time=left)
+            if not self.described:
+                self.feedback.pushInfo(text)
+                self.described = True
+            self.feedback.setProgressText(text)
 
     def _result(self, code: int, stdout: str) -> dict:
         if code == EXIT_USER_ERROR and self.error:

@@ -527,7 +527,11 @@ def test_cancel_and_progress(tmp_path, model):
         classify_raster(raster, model, random_head(model), is_cancelled=lambda: True)
     seen = []
     classify_raster(raster, model, random_head(model), progress=seen.append)
-    assert seen == [0.5, 1.0]
+    assert seen == [0.0, 0.5, 1.0]
+    # before any encoding: the tile count and an estimate of the time they take
+    assert (seen[0].tile, seen[0].tiles) == (1, 2) and seen[0].seconds_left > 0
+    assert seen[0].describe().startswith("tile 1 of 2, about ")
+    assert [(p.tile, p.tiles) for p in seen[1:]] == [(2, 2), (2, 2)] and seen[-1].seconds_left == 0
 
 
 def test_an_extent_outside_the_raster_and_a_per_patch_head_are_refused(tmp_path, model):
@@ -570,7 +574,7 @@ def test_cli_trains_a_head_with_reports_and_classifies_a_raster(tmp_path, tiny_c
         "--out", out, "--summary", areas,
     )  # fmt: skip
     assert classified.returncode == 0, classified.stderr
-    assert classified.stderr.strip().splitlines()[-1] == "progress: 100%"
+    assert classified.stderr.strip().splitlines()[-1] == "progress: 100% tile 1 of 1"
     info = pyogrio.read_info(out)
     assert list(info["fields"]) == list(CLASS_FIELDS)
     _meta, _fids, _wkb, columns = pyogrio.raw.read(out)
@@ -619,3 +623,55 @@ def test_cli_errors_exit_2_with_one_line_and_write_nothing(tmp_path, tiny_checkp
     assert_user_error(result, ".json or .csv")
     assert not (tmp_path / "new.gpkg").exists()
     assert not list(tmp_path.glob(".out*")) and not list(tmp_path.glob(".new*"))
+
+
+# -- a raster coarser than the head (issue 10, defect 4) ---------------------------------------------------
+
+
+def test_cli_refuses_to_upsample_a_coarse_raster_and_insists_with_allow_upsample(
+    tmp_path, tiny_checkpoint, model, rgb_tif
+):
+    """RGB.byte.tif has 300 m pixels; a head trained at 10 m would upsample it 30× (528 encoder tiles for the
+    whole raster). Refused with the factor and the option; with the option, the run says its tile count and
+    an estimate before encoding."""
+    head_file = random_head(model, gsd=10.0).save(tmp_path / "head10.pt")
+    out = tmp_path / "classes.gpkg"
+    refused = run_cli("classify", rgb_tif, "--checkpoint", tiny_checkpoint, "--head", head_file, "--out", out)
+    assert_user_error(refused, "30×", "--allow-upsample 30", "10 m")
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["head10.pt"]
+
+    too_little = ["--out", out, "--allow-upsample", "20"]
+    classify = ["classify", rgb_tif, "--checkpoint", tiny_checkpoint, "--head", head_file]
+    assert_user_error(run_cli(*classify, *too_little), "30×")
+
+    with rasterio.open(rgb_tif) as ds:
+        left, top = ds.bounds.left, ds.bounds.top
+    tile_m = 1024 * 10.0  # one encoder tile of the working grid (anchored at the raster's origin)
+    extent = (
+        left + 5 * tile_m + 100,
+        top - 6 * tile_m + 100,
+        left + 6 * tile_m - 100,
+        top - 5 * tile_m - 100,
+    )
+    insisted = run_cli(
+        *classify, "--out", out, "--allow-upsample", "40", "--extent", ",".join(map(repr, extent))
+    )
+    assert insisted.returncode == 0, insisted.stderr
+    lines = insisted.stderr.strip().splitlines()
+    assert lines[0].startswith("progress: 0% tile 1 of 1, about ") and lines[0].endswith(" left"), lines
+    assert lines[-1] == "progress: 100% tile 1 of 1"
+    summary = json.loads(insisted.stdout)
+    assert (
+        summary["tiles"] == 1 and summary["resampled"] and summary["raster_gsd_m"] == pytest.approx(300, 0.01)
+    )
+    assert pyogrio.read_info(out)["features"] > 0
+
+
+def test_the_upsampling_limit_is_checked_in_the_core(tmp_path, model, rgb_tif):
+    with pytest.raises(SamCoreError, match="30× coarser"):
+        classify_raster(rgb_tif, model, random_head(model, gsd=10.0))
+    with pytest.raises(SamCoreError, match="at least 1"):
+        ClassifyOptions(allow_upsample=0.5).validate()
+    # up to 2× is allowed by default: a 300 m raster with a 150 m head is classified
+    result = classify_raster(rgb_tif, model, random_head(model, gsd=150.0))
+    assert result.scale == pytest.approx(0.5) and result.cells

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from cancel_helpers import CancelMidTile
 
 from sam_core import protocol
 from sam_core.client import EngineClient, EngineStopped, MissingPackages
@@ -58,6 +59,27 @@ def test_a_cancel_sent_before_the_job_starts_stops_it_with_nothing_done(engine, 
     with pytest.raises(Cancelled):
         engine.call("encode", params, is_cancelled=lambda: True)
     resume.join()
+    assert engine.running and engine.call("state") == {"points": [], "box": None, "preview": None}
+
+
+def test_segment_everything_reports_tiles_over_the_protocol_and_a_cancel_lands_within_two_seconds(
+    engine, rgb_tif, tiny_checkpoint
+):
+    """64 points per 512 px tile in batches of 1: the first progress comes after one batch, carrying the
+    tile and the tile count; a cancel pressed during the first tile ends the call within 2 s."""
+    engine.call("load_model", {"checkpoint": str(tiny_checkpoint), "device": "cpu"})
+    options = {"points_per_side": 8, "points_per_batch": 1, "tile_size": 512, "overlap": 128}
+    options |= {"pred_iou_thresh": 0.0, "stability_score_thresh": 0.5, "min_region_px": 0}
+    cancel = CancelMidTile()
+    params = {"path": str(rgb_tif), "bands": [1, 2, 3], "options": options}
+    with pytest.raises(Cancelled):
+        engine.call("everything", params, progress=cancel.progress, is_cancelled=cancel.is_cancelled)
+    latency = cancel.latency()
+    print(f"cancel latency: {latency:.2f} s")
+    assert latency < 2.0, f"cancel took {latency:.2f} s"
+    first = cancel.seen[0]
+    assert 0 < first <= max(cancel.seen) < 0.25  # fractions inside the first tile
+    assert (first.tile, first.tiles) == (1, 4) and first.describe().startswith("tile 1 of 4")
     assert engine.running and engine.call("state") == {"points": [], "box": None, "preview": None}
 
 

@@ -24,6 +24,7 @@ import pytest
 import rasterio
 import shapely
 from affine import Affine
+from cancel_helpers import CancelMidTile
 from cli_helpers import assert_user_error, run_cli
 from pyproj import CRS
 
@@ -415,6 +416,39 @@ def test_cancel_after_the_first_tile_raises_cancelled(rgb_tif, tiny_model):
     assert progress == [pytest.approx(1 / n_tiles)]
 
 
+def test_progress_rises_batch_by_batch_inside_each_tile_and_ends_at_one(rgb_tif, tiny_model):
+    """4 points in batches of 1: four reports per tile, (tile + batches done / 4) / 4, the fourth once the
+    tile's masks are polygons, and 1.0 when the result is complete."""
+    options = fast_options(points_per_batch=1, stability_score_thresh=0.5)
+    seen: list = []
+    with RasterSource(rgb_tif) as source:
+        result = segment_everything(source, tiny_model, options=options, progress=seen.append)
+    assert result.tiles == 4
+    inside_first = [p for p in seen if p < 0.25]
+    assert [float(p) for p in inside_first] == pytest.approx([1 / 16, 2 / 16, 3 / 16])  # before tile 1 ends
+    assert all(0.0 < p < 1.0 for p in seen[:-1]) and seen[-1] == 1.0 and type(seen[-1]) is not float
+    assert seen == sorted(set(seen))  # always rising
+    assert [float(p) for p in seen] == pytest.approx([(i + b / 4) / 4 for i in range(4) for b in range(1, 5)])
+    assert [p.tile for p in inside_first] == [1, 1, 1] and {p.tiles for p in seen} == {4}
+    assert inside_first[0].describe().startswith("tile 1 of 4, about ")
+    assert seen[-1].describe() == "tile 4 of 4" and seen[-1].seconds_left == 0
+
+
+def test_a_cancel_inside_a_tile_lands_within_two_seconds(rgb_tif, tiny_model):
+    """64 points per tile in batches of 1: a tile takes many seconds, a batch a fraction of one. Before
+    the fix, the whole tile ran before cancel was looked at."""
+    options = fast_options(points_per_side=8, points_per_batch=1, stability_score_thresh=0.5)
+    cancel = CancelMidTile()
+    with RasterSource(rgb_tif) as source, pytest.raises(Cancelled):
+        segment_everything(
+            source, tiny_model, options=options, progress=cancel.progress, is_cancelled=cancel.is_cancelled
+        )
+    latency = cancel.latency()
+    print(f"cancel latency: {latency:.2f} s")
+    assert latency < 2.0, f"cancel took {latency:.2f} s"
+    assert cancel.seen and max(cancel.seen) < 0.25  # it landed inside the first tile
+
+
 def test_cancel_before_the_first_tile_does_no_work(rgb_tif, tiny_model):
     progress: list[float] = []
     with RasterSource(rgb_tif) as source, pytest.raises(Cancelled):
@@ -448,7 +482,7 @@ def test_cli_everything_writes_measured_objects(tmp_path, rgb_tif, tiny_checkpoi
     summary = json.loads(result.stdout)
     assert summary["tiles"] == 4
     assert summary["objects"] >= 1
-    assert result.stderr.strip().splitlines()[-1] == "progress: 100%"
+    assert result.stderr.strip().splitlines()[-1] == "progress: 100% tile 4 of 4"
 
     meta = pyogrio.read_info(out)
     assert set(meta["fields"]) == FIELDS

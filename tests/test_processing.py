@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from cancel_helpers import CancelMidTile
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -334,6 +335,69 @@ def test_cancelling_through_the_feedback_stops_the_engine_and_leaves_no_output(
     assert engine_children() == []
 
 
+class RecordingFeedback(QgsProcessingFeedback):
+    """Keeps every progress value, progress text and info line; ``on_progress(value)`` runs on each."""
+
+    def __init__(self, on_progress=None) -> None:
+        super().__init__()
+        self.seen: list[float] = []
+        self.texts: list[str] = []
+        self.infos: list[str] = []
+        self.on_progress = on_progress
+        self.progressChanged.connect(self._progress)
+
+    def _progress(self, value: float) -> None:
+        self.seen.append(value)
+        if self.on_progress is not None:
+            self.on_progress(value)
+
+    def setProgressText(self, text: str) -> None:
+        self.texts.append(text)
+        super().setProgressText(text)
+
+    def pushInfo(self, info: str) -> None:
+        self.infos.append(info)
+        super().pushInfo(info)
+
+
+EVERYTHING_MID_TILE = {
+    "POINTS_PER_SIDE": 8,  # 64 points per tile: 8 batches of 8 on the CPU
+    "PRED_IOU_THRESH": 0.0,
+    "STABILITY_THRESH": 0.5,
+    "TILE_SIZE": 512,
+    "OVERLAP": 128,
+}
+
+
+def test_segment_everything_shows_tile_and_time_left_and_its_bar_ends_at_100(
+    processing, sam, rgb_tif, tmp_path
+):
+    feedback = RecordingFeedback()
+    parameters = {"RASTER": str(rgb_tif), "CHECKPOINT": sam, **EVERYTHING_MID_TILE, "POINTS_PER_SIDE": 4}
+    run(processing, "segmenteverything", {**parameters, "OUTPUT": str(tmp_path / "o.gpkg")}, feedback)
+    assert feedback.seen[-1] == 100, feedback.seen
+    assert any(0 < v < 25 for v in feedback.seen), feedback.seen  # inside the first of 4 tiles
+    assert feedback.texts[0].startswith("Tile 1 of 4, about ") and feedback.texts[0].endswith(" left")
+    assert "Tile 4 of 4" in feedback.texts and feedback.infos[0] == feedback.texts[0]
+
+
+def test_a_cancel_inside_a_tile_stops_segment_everything_within_two_seconds(
+    processing, sam, rgb_tif, tmp_path
+):
+    out = tmp_path / "cancelled.gpkg"
+    feedback = RecordingFeedback()
+    cancel = CancelMidTile(press=feedback.cancel)
+    feedback.on_progress = lambda value: value > 0 and cancel.progress(value)
+    parameters = {"RASTER": str(rgb_tif), "CHECKPOINT": sam, **EVERYTHING_MID_TILE, "OUTPUT": str(out)}
+    with pytest.raises(QgsProcessingException, match="Cancelled"):
+        run(processing, "segmenteverything", parameters, feedback)
+    latency = cancel.latency()
+    print(f"cancel latency: {latency:.2f} s")
+    assert latency < 2.0, f"cancel took {latency:.2f} s"
+    assert cancel.seen and max(cancel.seen) < 25, feedback.seen  # pressed inside the first tile
+    assert not out.exists() and engine_children() == []
+
+
 # -- land cover -----------------------------------------------------------------------------------------------
 
 
@@ -463,3 +527,22 @@ def test_evaluate_segmentation_per_image_and_overall_with_the_standard_fpr(proce
     saved = json.loads(report.read_text())
     assert saved["overall"]["tp"] == overall["tp"] == 15000
     assert result["REPORT"] == str(report)
+
+
+def test_classify_refuses_a_raster_far_coarser_than_the_head_with_the_same_message(
+    processing, sam, trained, rgb_tif
+):
+    """The head was trained at 10 m (.png patches); RGB.byte.tif has 300 m pixels."""
+    parameters = {
+        "RASTER": str(rgb_tif),
+        "CHECKPOINT": sam,
+        "HEAD": trained["HEAD"],
+        "OUTPUT": "TEMPORARY_OUTPUT",
+        "SUMMARY": "TEMPORARY_OUTPUT",
+    }
+    feedback = RecordingFeedback()
+    commands = []
+    feedback.pushCommandInfo = commands.append
+    with pytest.raises(QgsProcessingException, match=r"30× coarser.*--allow-upsample 30 to insist"):
+        run(processing, "classifylandcover", {**parameters, "ALLOW_UPSAMPLE": 20.0}, feedback)
+    assert len(commands) == 1 and "--allow-upsample 20.0" in commands[0]

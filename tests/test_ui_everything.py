@@ -7,6 +7,9 @@ lower them through ``controller.everything_options`` and use a 2×2 point grid (
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 from qgis.core import QgsApplication, QgsProject, QgsTask, QgsVectorLayer
 from ui_helpers import (
@@ -190,3 +193,26 @@ def test_a_second_run_cannot_start_while_one_is_running(ready, qgis_iface):
     wait_for_tasks(controller)
     assert task.result is not None
     assert controller.everything_layer.featureCount() == len(task.result["objects"])  # written once
+
+
+def test_the_status_line_shows_the_tile_and_a_cancel_inside_a_tile_lands_within_two_seconds(ready):
+    """64 points per tile, decoded one at a time: the status line says which tile of how many while the
+    first tile runs, and Cancel then ends the task within 2 s (before the fix: after the whole tile)."""
+    plugin, _ = ready
+    controller, dock = plugin.controller, plugin.dock
+    controller.everything_options.update(
+        {"points_per_batch": 1, "tile_size": 512, "overlap": 128, "stability_score_thresh": 0.5}
+    )
+    dock.points_per_side.setValue(8)
+    task = start(plugin)
+    wait_until(lambda: "tile 1 of" in dock.status_label.text(), timeout=90)
+    text = dock.status_label.text()
+    assert re.fullmatch(r"Segmenting everything in view… — tile 1 of 4(, about .+ left)?", text), text
+    assert 0 < task.progress() < 25
+    pressed = time.monotonic()
+    dock.cancel_button.click()
+    wait_until(lambda: not controller.tasks, timeout=30)
+    latency = time.monotonic() - pressed
+    print(f"cancel latency: {latency:.2f} s")
+    assert latency < 2.0, f"cancel took {latency:.2f} s"
+    assert task.result is None and "cancelled" in dock.status_label.text().lower()

@@ -592,6 +592,8 @@ class SegmentationController(QObject):
         self.dock.show_status(status)
         self.dock.show_progress(0)
         task.progressChanged.connect(self.dock.show_progress)
+        task.status_text = status
+        task.detailChanged.connect(self.dock.show_status)  # "… — tile 1 of 4, about 3 min left"
         self._start(task)
 
     def _canvas_extent(self) -> list[float]:

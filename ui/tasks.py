@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qgis.core import QgsTask
+from qgis.PyQt.QtCore import QCoreApplication, pyqtSignal
 
 from ..sam_core.errors import Cancelled, SamCoreError
+from ..sam_core.progress import format_duration
 
 
 class EngineTask(QgsTask):
@@ -19,20 +21,22 @@ class EngineTask(QgsTask):
     an error); a ``SamCoreError`` becomes ``error`` (shown by the controller); ``done(task)`` runs on the
     UI thread either way."""
 
+    #: "<status> — tile 1 of 4, about 3 min left", emitted from ``run()`` (connect it to widgets: queued)
+    detailChanged = pyqtSignal(str)
+
     def __init__(self, description: str, engine, method: str, params: dict, done: Callable) -> None:
         super().__init__(description, QgsTask.CanCancel)
         self.engine, self.method, self.params = engine, method, params
         self._done = done
         self.result = None
         self.error: str | None = None
+        self.status_text = description  # what the dock's status line says while it runs
+        self.detail = ""
 
     def run(self) -> bool:
         try:
             self.result = self.engine.call(
-                self.method,
-                self.params,
-                progress=lambda f: self.setProgress(100.0 * f),
-                is_cancelled=self.isCanceled,
+                self.method, self.params, progress=self._progress, is_cancelled=self.isCanceled
             )
         except Cancelled:
             return False
@@ -41,8 +45,27 @@ class EngineTask(QgsTask):
             return False
         return True
 
+    def _progress(self, fraction) -> None:
+        self.setProgress(100.0 * fraction)
+        detail = describe(fraction)
+        if detail and detail != self.detail:
+            self.detail = detail
+            self.detailChanged.emit(f"{self.status_text} — {detail}")
+
     def finished(self, ok: bool) -> None:
         self._done(self)
+
+
+def describe(progress) -> str:
+    """A ``sam_core.progress.Progress`` in the dock's words: "tile 1 of 4, about 3 min left"."""
+    tiles, left = getattr(progress, "tiles", None), getattr(progress, "seconds_left", None)
+    if not tiles:
+        return ""
+    if left is None or float(progress) >= 1.0:
+        text = QCoreApplication.translate("EngineTask", "tile {tile} of {tiles}")
+    else:
+        text = QCoreApplication.translate("EngineTask", "tile {tile} of {tiles}, about {time} left")
+    return text.format(tile=progress.tile, tiles=tiles, time=format_duration(left or 0.0))
 
 
 class LoadModelTask(EngineTask):
