@@ -46,6 +46,7 @@ from rasterio.windows import Window
 
 from .crs import parse_crs
 from .errors import Cancelled, SamCoreError
+from .georef import check_georeferencing, open_dataset
 from .metrics import (
     IOU_THRESHOLD,
     ConfusionCounts,
@@ -146,7 +147,10 @@ class _Grid:
         if self.dataset is None:
             return None
         try:
-            return np.any(self.dataset.read_masks(window=window) > 0, axis=0)
+            valid = np.any(self.dataset.read_masks(window=window) > 0, axis=0)
+            if self.dataset.dtypes[0][0] in "fc":  # NaN and infinite pixels are nodata, as everywhere
+                valid &= np.isfinite(self.dataset.read(window=window)).all(axis=0)
+            return valid
         except (RasterioError, OSError) as exc:
             raise SamCoreError(f"cannot read pixels of {self.path.name}: {_first_line(exc)}") from exc
 
@@ -169,10 +173,19 @@ def _crs_label(crs: CRS | None) -> str:
 
 
 def _open_raster(path: Path, role: str) -> rasterio.DatasetReader:
+    """A grid or mask raster, refused when its georeferencing is missing or broken (a zero pixel size would
+    burn every polygon into nothing and report IoU 1; only GCPs would compare in pixel coordinates). A
+    missing CRS alone is allowed: it is taken to be the other side's, with a warning."""
     try:
-        return rasterio.open(path)
+        ds = open_dataset(path)
     except (RasterioError, OSError) as exc:
         raise SamCoreError(f"cannot read {role} {path.name}: {_first_line(exc)}") from exc
+    try:
+        check_georeferencing(ds, path.name, need_crs=False)
+    except SamCoreError:
+        ds.close()
+        raise
+    return ds
 
 
 def _raster_crs(ds) -> CRS | None:
@@ -295,6 +308,11 @@ class _PolygonLayer:
             b = shapely.bounds(geometries)
             near = (b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1])
             geometries, ids = geometries[near], ids[near]
+            # and cut to that box: only the part over the grid is burnt, and a feature that reaches far
+            # beyond the grid CRS's domain (a world polygon on a UTM grid) would not transform
+            geometries = shapely.intersection(geometries, shapely.box(*box))
+            kept = ~shapely.is_empty(geometries)
+            geometries, ids = geometries[kept], ids[kept]
         if not geometries.size:
             return geometries, ids
         # the size of a grid pixel in the layer's units, at the grid's centre
@@ -411,6 +429,11 @@ def evaluate_image(
         counts, objects = _compare(
             pred_in, ref_in, grid, connectivity, threshold, window_pixels, progress, is_cancelled
         )
+        if counts.pixels == 0:  # every metric would take its "best" value from zero denominators
+            raise SamCoreError(
+                f"{grid.path.name} has no valid pixel to compare on: every pixel is nodata, NaN or infinite"
+                " (--include-nodata counts them all)"
+            )
     finally:
         for item in reversed(opened):
             item.close()
