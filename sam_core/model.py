@@ -95,6 +95,12 @@ class LoadedModel:
     def img_size(self) -> int:
         return self.sam.image_encoder.img_size
 
+    @property
+    def embedding_shape(self) -> tuple[int, int, int, int]:
+        """(1, C, h, w) of one image's embedding: what a cached embedding must be."""
+        prompt = self.sam.prompt_encoder
+        return (1, prompt.embed_dim, *prompt.image_embedding_size)
+
 
 def build_sam(config: SamConfig) -> Sam:
     """A SAM of the given architecture from ``segment_anything.modeling`` (weights uninitialised)."""
