@@ -205,6 +205,12 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             obj = obj[key]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise SamCoreError(f"checkpoint {path.name} holds no tensors of a SAM model")
+    broken = [k for k, v in obj.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if broken:  # NaN weights give NaN masks and scores: reported as success, then invalid JSON
+        more = f" and {len(broken) - 1} more" if len(broken) > 1 else ""
+        raise SamCoreError(
+            f"checkpoint {path.name} holds NaN or infinite weights ({broken[0]}{more}): it is damaged"
+        )
     return obj
 
 
