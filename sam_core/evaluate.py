@@ -57,7 +57,7 @@ from .metrics import (
     overall,
 )
 from .output import split_layer, write_json
-from .raster import _bound_gdal_cache
+from .raster import _bound_gdal_cache, read_valid, valid_sample
 
 #: Pixels per strip (full raster width): bounds the memory of an evaluation whatever the raster's size
 #: (about 100 MB above the imports for 2 million pixels).
@@ -146,13 +146,8 @@ class _Grid:
     def valid(self, window: Window) -> np.ndarray | None:
         if self.dataset is None:
             return None
-        try:
-            valid = np.any(self.dataset.read_masks(window=window) > 0, axis=0)
-            if self.dataset.dtypes[0][0] in "fc":  # NaN and infinite pixels are nodata, as everywhere
-                valid &= np.isfinite(self.dataset.read(window=window)).all(axis=0)
-            return valid
-        except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read pixels of {self.path.name}: {_first_line(exc)}") from exc
+        bands = list(range(1, self.dataset.count + 1))
+        return read_valid(self.dataset, bands, window, None, self.path.name)[1]  # NaN/inf are nodata too
 
     def pixel_size(self) -> float:
         return min(
@@ -378,6 +373,8 @@ def _grid_for(raster, pred, ref, include_nodata: bool, opened: list) -> _Grid:
             raise SamCoreError(f"raster not found: {path}")
         ds = _open_raster(path, "raster")
         opened.append(ds)
+        if not include_nodata:  # no valid pixel: every metric would take its "best" value from zero counts
+            valid_sample(ds, list(range(1, ds.count + 1)), path.name)
         return _Grid(path, ds.width, ds.height, ds.transform, _raster_crs(ds), None if include_nodata else ds)
     for source in (ref, pred):  # the reference raster's grid first
         if not source.is_vector:
@@ -429,11 +426,6 @@ def evaluate_image(
         counts, objects = _compare(
             pred_in, ref_in, grid, connectivity, threshold, window_pixels, progress, is_cancelled
         )
-        if counts.pixels == 0:  # every metric would take its "best" value from zero denominators
-            raise SamCoreError(
-                f"{grid.path.name} has no valid pixel to compare on: every pixel is nodata, NaN or infinite"
-                " (--include-nodata counts them all)"
-            )
     finally:
         for item in reversed(opened):
             item.close()

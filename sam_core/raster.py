@@ -175,37 +175,9 @@ class RasterSource:
     # -- pixels ---------------------------------------------------------------------------------------
     @cached_property
     def _sample(self) -> np.ndarray:
-        """(bands, n) valid values of the chosen bands from one decimated read (computed once per source);
-        refuses a raster with no valid pixel."""
-        scale = min(1.0, STATS_SIZE / max(self.width, self.height))
-        shape = (max(1, round(self.height * scale)), max(1, round(self.width * scale)))
-        unique = sorted(set(self.bands))
-        data, valid = self._read_valid(unique, None, shape)
-        if not valid.any() and scale < 1.0:  # a small valid area the decimated read stepped over
-            return self._scan(unique)
-        if not valid.any():
-            raise SamCoreError(self._no_valid_pixel())
-        return data[:, valid]
-
-    def _scan(self, unique: list[int]) -> np.ndarray:
-        """The valid values block by block at full resolution (at most ``SCAN_VALUES`` per band)."""
-        found, kept = [], 0
-        for _, window in self._ds.block_windows(1):
-            data, valid = self._read_valid(unique, window)
-            if valid.any():
-                found.append(data[:, valid])
-                kept += found[-1].shape[1]
-                if kept >= SCAN_VALUES:
-                    break
-        if not found:
-            raise SamCoreError(self._no_valid_pixel())
-        return np.concatenate(found, axis=1)
-
-    def _no_valid_pixel(self) -> str:
-        return (
-            f"raster {self.path.name} has no valid pixel in band(s) {', '.join(map(str, sorted(set(self.bands))))}: "
-            "every pixel is nodata, masked, NaN or infinite"
-        )
+        """(bands, n) valid values of the chosen bands (computed once per source); refuses a raster with no
+        valid pixel."""
+        return valid_sample(self._ds, sorted(set(self.bands)), self.path.name)
 
     @cached_property
     def stretch(self) -> Stretch:
@@ -239,28 +211,8 @@ class RasterSource:
             valid[r0 : r0 + inside.height, c0 : c0 + inside.width] = masks
         return WindowImage(rgb, valid, digest.hexdigest())
 
-    def _read(self, bands, window, out_shape=None, resampling=Resampling.nearest) -> np.ndarray:
-        try:
-            shape = None if out_shape is None else (len(bands), *out_shape)
-            return self._ds.read(bands, window=window, out_shape=shape, resampling=resampling)
-        except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read pixels of {self.path.name}: {_first_line(exc)}") from exc
-
     def _read_valid(self, bands, window, out_shape=None) -> tuple[np.ndarray, np.ndarray]:
-        """The values of ``bands`` and which pixels are valid: any chosen band valid (nodata, alpha and mask
-        bands respected) and every chosen band finite. Non-finite values come back as 0 (they are masked)."""
-        data = self._read(bands, window, out_shape)
-        try:
-            shape = None if out_shape is None else (len(bands), *out_shape)
-            masks = self._ds.read_masks(bands, window=window, out_shape=shape)
-        except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read pixels of {self.path.name}: {_first_line(exc)}") from exc
-        valid = np.any(masks > 0, axis=0)
-        if data.dtype.kind in "fc":
-            finite = np.isfinite(data)
-            valid &= finite.all(axis=0)
-            data = np.where(finite, data, 0).astype(data.dtype, copy=False)
-        return data, valid
+        return read_valid(self._ds, bands, window, out_shape, self.path.name)
 
     # -- lifetime -------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -271,6 +223,48 @@ class RasterSource:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def read_valid(ds, bands, window=None, out_shape=None, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """The values of ``bands`` and which pixels are valid: any band valid (nodata, alpha and mask bands
+    respected) and every band finite. Non-finite values come back as 0 (they are masked). The one rule of what
+    a valid pixel is, for every command."""
+    try:
+        shape = None if out_shape is None else (len(bands), *out_shape)
+        data = ds.read(bands, window=window, out_shape=shape, resampling=Resampling.nearest)
+        masks = ds.read_masks(bands, window=window, out_shape=shape)
+    except (RasterioError, OSError) as exc:
+        raise SamCoreError(f"cannot read pixels of {name or ds.name}: {_first_line(exc)}") from exc
+    valid = np.any(masks > 0, axis=0)
+    if data.dtype.kind in "fc":
+        finite = np.isfinite(data)
+        valid &= finite.all(axis=0)
+        data = np.where(finite, data, 0).astype(data.dtype, copy=False)
+    return data, valid
+
+
+def valid_sample(ds, bands: list[int], name: str) -> np.ndarray:
+    """(bands, n) valid values from one decimated read; when it finds none, the raster is scanned block by
+    block at full resolution (at most ``SCAN_VALUES`` values kept) before it is refused."""
+    scale = min(1.0, STATS_SIZE / max(ds.width, ds.height))
+    shape = (max(1, round(ds.height * scale)), max(1, round(ds.width * scale)))
+    data, valid = read_valid(ds, bands, None, shape, name)
+    if valid.any():
+        return data[:, valid]
+    found, kept = [], 0
+    for _, window in ds.block_windows(1) if scale < 1.0 else ():  # a small valid area stepped over
+        data, valid = read_valid(ds, bands, window, None, name)
+        if valid.any():
+            found.append(data[:, valid])
+            kept += found[-1].shape[1]
+            if kept >= SCAN_VALUES:
+                break
+    if not found:
+        raise SamCoreError(
+            f"raster {name} has no valid pixel in band(s) {', '.join(map(str, bands))}: "
+            "every pixel is nodata, masked, NaN or infinite"
+        )
+    return np.concatenate(found, axis=1)
 
 
 def _crs_label(crs) -> str | None:
