@@ -177,7 +177,7 @@ class RasterSource:
     def _sample(self) -> np.ndarray:
         """(bands, n) valid values of the chosen bands (computed once per source); refuses a raster with no
         valid pixel."""
-        return valid_sample(self._ds, sorted(set(self.bands)), self.path.name)
+        return valid_sample(self._ds, sorted(set(self.bands)), self.path.name, self._read_valid)
 
     @cached_property
     def stretch(self) -> Stretch:
@@ -243,17 +243,23 @@ def read_valid(ds, bands, window=None, out_shape=None, name: str = "") -> tuple[
     return data, valid
 
 
-def valid_sample(ds, bands: list[int], name: str) -> np.ndarray:
+def valid_sample(ds, bands: list[int], name: str, read=None) -> np.ndarray:
     """(bands, n) valid values from one decimated read; when it finds none, the raster is scanned block by
-    block at full resolution (at most ``SCAN_VALUES`` values kept) before it is refused."""
+    block at full resolution (at most ``SCAN_VALUES`` values kept) before it is refused. ``read(bands, window,
+    out_shape)`` reads values and validity (default: ``read_valid`` of ``ds``)."""
+    if read is None:
+
+        def read(bands, window, out_shape=None):
+            return read_valid(ds, bands, window, out_shape, name)
+
     scale = min(1.0, STATS_SIZE / max(ds.width, ds.height))
     shape = (max(1, round(ds.height * scale)), max(1, round(ds.width * scale)))
-    data, valid = read_valid(ds, bands, None, shape, name)
+    data, valid = read(bands, None, shape)
     if valid.any():
         return data[:, valid]
     found, kept = [], 0
     for _, window in ds.block_windows(1) if scale < 1.0 else ():  # a small valid area stepped over
-        data, valid = read_valid(ds, bands, window, None, name)
+        data, valid = read(bands, window, None)
         if valid.any():
             found.append(data[:, valid])
             kept += found[-1].shape[1]
