@@ -8,7 +8,6 @@ success.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
@@ -16,6 +15,7 @@ from .atomic import all_or_nothing
 from .cli_options import SEED_MAX, boundary_message, check_args, finite, real, whole
 from .errors import SamCoreError
 from .fetch import add_fetch_command, cmd_fetch_checkpoint
+from .jsonout import strict_json
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -198,7 +198,7 @@ def cmd_everything(args) -> int:
         write_polygons(args.out, result.objects, source.crs, EVERYTHING_FIELDS)
     total = sum(r["area_m2"] for r in result.objects)
     print(
-        json.dumps(
+        strict_json(
             {
                 "out": str(args.out),
                 "objects": len(result.objects),
@@ -213,8 +213,8 @@ def cmd_everything(args) -> int:
 def cmd_info(args) -> int:
     from .raster import RasterSource
 
-    with RasterSource(args.raster) as source:
-        print(json.dumps(source.info(), indent=2))
+    with RasterSource(args.raster, checked=False) as source:  # describes any raster, even a broken one
+        print(strict_json(source.info(), indent=2))
     return 0
 
 
@@ -242,7 +242,7 @@ def cmd_encode(args) -> int:
         "cached": len(tiles) - encoded,
         "model": model.info.name,
     }
-    print(json.dumps(summary))
+    print(strict_json(summary))
     return 0
 
 
@@ -282,7 +282,7 @@ def cmd_segment(args) -> int:
         "tile": [result.tile.col, result.tile.row],
         "model": result.model,
     }
-    print(json.dumps(summary))
+    print(strict_json(summary))
     if not records:
         print(
             "warning: the model found no object at these prompts; the output layer is empty", file=sys.stderr
@@ -342,7 +342,7 @@ def _segment_prompt_files(args) -> int:
         "encoder_calls": encoder_calls,
         "area_m2": round(sum(r["area_m2"] for r in written), 2),
     }
-    print(json.dumps(summary))
+    print(strict_json(summary))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -436,7 +436,7 @@ def cmd_evaluate(args) -> int:
     )
     if args.out:
         write_json(args.out, result)
-    print(json.dumps(result, indent=2, allow_nan=False))
+    print(strict_json(result, indent=2))
     for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -563,7 +563,7 @@ def cmd_train_classifier(args) -> int:
     with all_or_nothing():
         write_report(result, report_dir)
         result.head.save(out)
-    print(json.dumps({"out": str(out), "report_dir": str(report_dir), **result.summary()}))
+    print(strict_json({"out": str(out), "report_dir": str(report_dir), **result.summary()}))
     return 0
 
 
@@ -621,7 +621,7 @@ def cmd_classify(args) -> int:
             write_polygons(args.out, result.cells, result.crs, CELL_FIELDS, layer="cells")
         if args.summary:
             write_summary(args.summary, result)
-    print(json.dumps({"out": str(args.out), **result.summary()}))
+    print(strict_json({"out": str(args.out), **result.summary()}))
     return 0
 
 

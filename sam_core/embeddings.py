@@ -2,8 +2,11 @@
 
 The cache key is content-based: the model's fingerprint, the raw pixels and masks actually read for the
 tile, the band choice, the stretch and the sizes. A moved or copied raster still hits; an edited one misses.
-Disk entries carry a sha256 of their payload and are written atomically; a damaged entry is recomputed,
-never trusted.
+Disk entries carry a sha256 of their key and payload and are written atomically. An entry is trusted only
+when its checksum, its key (an entry copied under another name fails), and the array's shape and dtype (the
+reader says which it needs) all match; anything else is a miss: recomputed, with a warning, never a crash.
+The disk is a cache, not a result: when an entry cannot be written (disk full, read-only folder, a file in
+the folder's place), the embedding computed is used all the same and a warning says why it was not kept.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sys
 import tempfile
 import threading
 from collections import OrderedDict
@@ -27,8 +31,12 @@ from .model import LoadedModel
 from .raster import RasterSource, WindowImage
 from .tiles import PixelWindow, Tile
 
-MAGIC = b"TSAMEMB1"
+MAGIC = b"TSAMEMB2"  # 2: the checksum covers the key too
 _DIGEST = 32
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 class EmbeddingCache:
@@ -39,13 +47,15 @@ class EmbeddingCache:
         self.max_items = max(1, int(max_items))
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()  # the engine encodes in one thread while another predicts
+        self._write_failed = False  # warn once per cache, not once per tile
 
-    def get(self, key: str) -> np.ndarray | None:
+    def get(self, key: str, shape: tuple[int, ...] | None = None, dtype=None) -> np.ndarray | None:
+        """The value stored under ``key``, or None; a disk entry of another ``shape``/``dtype`` is a miss."""
         with self._lock:
             if key in self._memory:
                 self._memory.move_to_end(key)
                 return self._memory[key]
-        value = self._read_disk(key)
+        value = self._read_disk(key, shape, dtype)
         if value is not None:
             self._remember(key, value)
         return value
@@ -64,23 +74,38 @@ class EmbeddingCache:
     def _path(self, key: str) -> Path | None:
         return self.cache_dir / key[:2] / f"{key}.emb" if self.cache_dir else None
 
-    def _read_disk(self, key: str) -> np.ndarray | None:
+    def _read_disk(self, key: str, shape, dtype) -> np.ndarray | None:
         path = self._path(key)
         if path is None or not path.is_file():
             return None
-        blob = path.read_bytes()
-        payload = blob[len(MAGIC) + _DIGEST :]
-        if (
-            blob[: len(MAGIC)] != MAGIC
-            or hashlib.sha256(payload).digest() != blob[len(MAGIC) : len(MAGIC) + _DIGEST]
-        ):
-            path.unlink(missing_ok=True)  # damaged: recompute rather than trust it
-            return None
         try:
-            return np.load(io.BytesIO(payload), allow_pickle=False)
-        except (ValueError, OSError, EOFError):
-            path.unlink(missing_ok=True)
+            blob = path.read_bytes()
+        except OSError as exc:
+            _warn(f"cannot read the cached embedding {path.name} ({exc.strerror or exc}); recomputing it")
             return None
+        payload = blob[len(MAGIC) + _DIGEST :]
+        problem = None
+        if blob[: len(MAGIC)] != MAGIC or _digest(key, payload) != blob[len(MAGIC) : len(MAGIC) + _DIGEST]:
+            problem = "is damaged or belongs to another key"
+        else:
+            try:
+                value = np.load(io.BytesIO(payload), allow_pickle=False)
+            except (ValueError, OSError, EOFError):
+                problem = "cannot be decoded"
+            else:
+                if shape is not None and tuple(value.shape) != tuple(shape):
+                    problem = f"has shape {tuple(value.shape)}, not {tuple(shape)}"
+                elif dtype is not None and value.dtype != np.dtype(dtype):
+                    problem = f"holds {value.dtype}, not {np.dtype(dtype)}"
+        if problem is None:
+            return value
+        if blob[: len(MAGIC)] == MAGIC:  # an older format is replaced silently; anything else is news
+            _warn(f"the cached embedding {path.name} {problem}; recomputing it")
+        try:
+            path.unlink(missing_ok=True)  # recompute rather than trust it
+        except OSError:
+            pass
+        return None
 
     def _write_disk(self, key: str, value: np.ndarray) -> None:
         path = self._path(key)
@@ -89,15 +114,32 @@ class EmbeddingCache:
         buffer = io.BytesIO()
         np.save(buffer, value, allow_pickle=False)
         payload = buffer.getvalue()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".emb")
+        tmp = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".emb")
             with os.fdopen(fd, "wb") as f:
-                f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+                f.write(MAGIC + _digest(key, payload) + payload)
             os.replace(tmp, path)
+        except OSError as exc:  # the result stands; only its copy on disk is lost
+            if not self._write_failed:
+                self._write_failed = True
+                _warn(
+                    f"cannot write to the cache folder {self.cache_dir} ({exc.strerror or exc}); going on without it"
+                )
+            if tmp is not None:
+                try:
+                    Path(tmp).unlink(missing_ok=True)
+                except OSError:
+                    pass
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _digest(key: str, payload: bytes) -> bytes:
+    return hashlib.sha256(key.encode() + b"\0" + payload).digest()
 
 
 @dataclass(frozen=True)
@@ -132,12 +174,13 @@ class TileEncoder:
     ) -> EncodedTile:
         """The tile's embedding; ``image`` is the tile's window when the caller has read it already."""
         seen = self._seen.get(tile.window)
-        cached = self.cache.get(seen[0]) if seen else None
+        expected = self.model.embedding_shape, np.float32
+        cached = self.cache.get(seen[0], *expected) if seen else None
         if cached is None:
             image = image or self.source.read_window(tile.window)
             key = self.key_for(image.digest, tile.size)
             seen = (key, None if image.valid.all() else np.packbits(image.valid))
-            cached = self.cache.get(key)
+            cached = self.cache.get(key, *expected)
             if cached is None:
                 if is_cancelled and is_cancelled():
                     raise Cancelled()

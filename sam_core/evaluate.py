@@ -46,6 +46,7 @@ from rasterio.windows import Window
 
 from .crs import parse_crs
 from .errors import Cancelled, SamCoreError
+from .georef import check_georeferencing, open_dataset
 from .metrics import (
     IOU_THRESHOLD,
     ConfusionCounts,
@@ -56,7 +57,7 @@ from .metrics import (
     overall,
 )
 from .output import split_layer, write_json
-from .raster import _bound_gdal_cache
+from .raster import _bound_gdal_cache, read_valid, valid_sample
 
 #: Pixels per strip (full raster width): bounds the memory of an evaluation whatever the raster's size
 #: (about 100 MB above the imports for 2 million pixels).
@@ -145,10 +146,8 @@ class _Grid:
     def valid(self, window: Window) -> np.ndarray | None:
         if self.dataset is None:
             return None
-        try:
-            return np.any(self.dataset.read_masks(window=window) > 0, axis=0)
-        except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read pixels of {self.path.name}: {_first_line(exc)}") from exc
+        bands = list(range(1, self.dataset.count + 1))
+        return read_valid(self.dataset, bands, window, None, self.path.name)[1]  # NaN/inf are nodata too
 
     def pixel_size(self) -> float:
         return min(
@@ -169,10 +168,19 @@ def _crs_label(crs: CRS | None) -> str:
 
 
 def _open_raster(path: Path, role: str) -> rasterio.DatasetReader:
+    """A grid or mask raster, refused when its georeferencing is missing or broken (a zero pixel size would
+    burn every polygon into nothing and report IoU 1; only GCPs would compare in pixel coordinates). A
+    missing CRS alone is allowed: it is taken to be the other side's, with a warning."""
     try:
-        return rasterio.open(path)
+        ds = open_dataset(path)
     except (RasterioError, OSError) as exc:
         raise SamCoreError(f"cannot read {role} {path.name}: {_first_line(exc)}") from exc
+    try:
+        check_georeferencing(ds, path.name, need_crs=False)
+    except SamCoreError:
+        ds.close()
+        raise
+    return ds
 
 
 def _raster_crs(ds) -> CRS | None:
@@ -295,6 +303,11 @@ class _PolygonLayer:
             b = shapely.bounds(geometries)
             near = (b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1])
             geometries, ids = geometries[near], ids[near]
+            # and cut to that box: only the part over the grid is burnt, and a feature that reaches far
+            # beyond the grid CRS's domain (a world polygon on a UTM grid) would not transform
+            geometries = shapely.intersection(geometries, shapely.box(*box))
+            kept = ~shapely.is_empty(geometries)
+            geometries, ids = geometries[kept], ids[kept]
         if not geometries.size:
             return geometries, ids
         # the size of a grid pixel in the layer's units, at the grid's centre
@@ -360,6 +373,8 @@ def _grid_for(raster, pred, ref, include_nodata: bool, opened: list) -> _Grid:
             raise SamCoreError(f"raster not found: {path}")
         ds = _open_raster(path, "raster")
         opened.append(ds)
+        if not include_nodata:  # no valid pixel: every metric would take its "best" value from zero counts
+            valid_sample(ds, list(range(1, ds.count + 1)), path.name)
         return _Grid(path, ds.width, ds.height, ds.transform, _raster_crs(ds), None if include_nodata else ds)
     for source in (ref, pred):  # the reference raster's grid first
         if not source.is_vector:

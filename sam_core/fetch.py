@@ -6,12 +6,12 @@ Standard library only, like ``checkpoints``.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 from .checkpoints import OFFICIAL, default_dir, download, resolve
+from .jsonout import strict_json
 
 
 class ProgressBar:
@@ -78,7 +78,7 @@ def cmd_fetch_checkpoint(args) -> int:
         "verified": result.verified,
         "resumed_from": result.resumed_from,
     }
-    print(json.dumps(summary))
+    print(strict_json(summary))
     if not result.verified:
         print(
             f"warning: no SHA-256 given, so {name} was not verified (its SHA-256 is above)", file=sys.stderr

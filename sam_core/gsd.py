@@ -92,6 +92,7 @@ class ResampledSource(RasterSource):
             except (RasterioError, OSError, ValueError) as exc:
                 self._file.close()
                 raise SamCoreError(f"cannot resample {self.path.name}: {exc}") from exc
+            self.__dict__.pop("_sample", None)  # the stretch comes from the resampled view, as it did
         if stretch is not None:
             self.stretch = stretch  # overrides the cached percentile stretch
 

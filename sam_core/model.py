@@ -95,6 +95,12 @@ class LoadedModel:
     def img_size(self) -> int:
         return self.sam.image_encoder.img_size
 
+    @property
+    def embedding_shape(self) -> tuple[int, int, int, int]:
+        """(1, C, h, w) of one image's embedding: what a cached embedding must be."""
+        prompt = self.sam.prompt_encoder
+        return (1, prompt.embed_dim, *prompt.image_embedding_size)
+
 
 def build_sam(config: SamConfig) -> Sam:
     """A SAM of the given architecture from ``segment_anything.modeling`` (weights uninitialised)."""
@@ -199,6 +205,12 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             obj = obj[key]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise SamCoreError(f"checkpoint {path.name} holds no tensors of a SAM model")
+    broken = [k for k, v in obj.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if broken:  # NaN weights give NaN masks and scores: reported as success, then invalid JSON
+        more = f" and {len(broken) - 1} more" if len(broken) > 1 else ""
+        raise SamCoreError(
+            f"checkpoint {path.name} holds NaN or infinite weights ({broken[0]}{more}): it is damaged"
+        )
     return obj
 
 

@@ -17,6 +17,9 @@ from .crs import transform_xy
 from .errors import SamCoreError
 from .tiles import Tile, TileGrid
 
+#: pixels a map→pixel round trip may land past an edge (it lands within ~1e-13 px)
+EDGE_TOL = 1e-6
+
 
 @dataclass(frozen=True)
 class Point:
@@ -84,9 +87,10 @@ def _points_to_pixels(prompts: Prompts, grid: TileGrid) -> np.ndarray:
     xs, ys = _to_raster_crs([p.x for p in prompts.points], [p.y for p in prompts.points], prompts.crs, grid)
     u, v = grid.map_to_pixel(xs, ys)
     for point, ui, vi in zip(prompts.points, u, v):
-        if not (0 <= ui < grid.width and 0 <= vi < grid.height):
+        # the raster's extent is closed: a point on its edge or corner is in it (within a round trip's error)
+        if not (-EDGE_TOL <= ui <= grid.width + EDGE_TOL and -EDGE_TOL <= vi <= grid.height + EDGE_TOL):
             raise SamCoreError(f"point ({point.x:g}, {point.y:g}) is outside the raster")
-    return np.column_stack([u, v])
+    return np.column_stack([np.clip(u, 0, grid.width), np.clip(v, 0, grid.height)])
 
 
 def _box_to_pixels(prompts: Prompts, grid: TileGrid) -> np.ndarray | None:
@@ -114,11 +118,15 @@ def choose_tile(grid: TileGrid, pixels: np.ndarray) -> Tile:
     """The tile containing every pixel position whose centre is nearest to their bounding-box centre."""
     u0, v0 = pixels.min(axis=0)
     u1, v1 = pixels.max(axis=0)
-    tol = 1e-6  # map→pixel round trips land within ~1e-13 px of a tile edge
+    # map→pixel round trips land within ~1e-13 px of a tile edge: the box is shrunk by EDGE_TOL, but never
+    # past its own centre (a single point, or a point on the raster's corner, stays where it is)
+    cu, cv = (u0 + u1) / 2, (v0 + v1) / 2
+    a0, b0 = min(u0 + EDGE_TOL, cu), min(v0 + EDGE_TOL, cv)
+    a1, b1 = max(u1 - EDGE_TOL, cu), max(v1 - EDGE_TOL, cv)
     candidates = [
         t
         for t in grid.tiles_for_pixel_box(u0, v0, u1, v1)
-        if t.valid_window.contains(u0 + tol, v0 + tol) and t.valid_window.contains(u1 - tol, v1 - tol)
+        if t.valid_window.contains(a0, b0) and t.valid_window.contains(a1, b1)
     ]
     if not candidates:
         span = max(u1 - u0, v1 - v0)

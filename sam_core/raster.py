@@ -2,7 +2,12 @@
 
 A ``RasterSource`` chooses the bands SAM sees, masks nodata, and computes *one* contrast stretch per raster
 (percentiles from a decimated read, done once) that is applied identically to every window, so neighbouring
-tiles agree. Nothing here ever reads the whole raster at full resolution.
+tiles agree. Nothing here ever reads the whole raster at full resolution (but for the rare raster whose
+decimated read finds no valid pixel, scanned block by block before it is refused).
+
+One rule for every command: NaN and infinite pixels are nodata, always (a float raster need not declare
+them), and a raster with no valid pixel is refused when it is opened, as is one whose georeferencing is
+missing or broken (``georef.py``).
 A source is not thread-safe (neither is a rasterio dataset): open one per worker thread.
 """
 
@@ -25,6 +30,7 @@ from rasterio.windows import Window
 
 from .crs import parse_crs
 from .errors import SamCoreError
+from .georef import check_georeferencing, open_dataset
 from .tiles import PixelWindow, TileGrid
 
 #: Longest side of the decimated read used for the stretch statistics.
@@ -33,6 +39,8 @@ DEFAULT_PERCENTILES = (2.0, 98.0)
 #: GDAL's block cache defaults to 5 % of RAM and would grow with the raster read; a few tiles' worth is
 #: enough for neighbouring tiles to share blocks. A GDAL_CACHEMAX set by the user wins.
 GDAL_CACHE_BYTES = 32 * 2**20
+#: at most this many valid values per band are kept from a block-by-block scan for the stretch
+SCAN_VALUES = 1_000_000
 
 
 def _bound_gdal_cache() -> None:
@@ -102,19 +110,30 @@ class WindowImage:
 class RasterSource:
     """An open raster with its band choice and stretch; use as a context manager or call ``close``."""
 
-    def __init__(self, path: str | os.PathLike, bands=None, percentiles=DEFAULT_PERCENTILES) -> None:
+    def __init__(
+        self, path: str | os.PathLike, bands=None, percentiles=DEFAULT_PERCENTILES, checked: bool = True
+    ) -> None:
+        """``checked``: refuse a raster without sound georeferencing or without a valid pixel (False only
+        to describe a raster, as ``info`` does)."""
         self.path = Path(path)
         if not self.path.exists():
             raise SamCoreError(f"raster not found: {self.path}")
         _bound_gdal_cache()
         try:
-            self._ds = rasterio.open(self.path)
+            self._ds = open_dataset(self.path)
         except (RasterioError, OSError) as exc:
             raise SamCoreError(f"cannot read raster {self.path.name}: {_first_line(exc)}") from exc
-        self.bands = resolve_bands(self._ds.count, bands, self._ds.colorinterp)
-        self.percentiles = tuple(float(p) for p in percentiles)
-        stat = self.path.stat()
-        self.file_identity = (str(self.path.resolve()), stat.st_size, stat.st_mtime_ns)
+        try:
+            self.bands = resolve_bands(self._ds.count, bands, self._ds.colorinterp)
+            self.percentiles = tuple(float(p) for p in percentiles)
+            stat = self.path.stat()
+            self.file_identity = (str(self.path.resolve()), stat.st_size, stat.st_mtime_ns)
+            if checked:
+                check_georeferencing(self._ds, self.path.name)
+                self._sample  # noqa: B018 - refuses a raster with no valid pixel now, not at its first tile
+        except BaseException:
+            self._ds.close()
+            raise
 
     # -- metadata -------------------------------------------------------------------------------------
     @property
@@ -155,18 +174,19 @@ class RasterSource:
 
     # -- pixels ---------------------------------------------------------------------------------------
     @cached_property
+    def _sample(self) -> np.ndarray:
+        """(bands, n) valid values of the chosen bands (computed once per source); refuses a raster with no
+        valid pixel."""
+        return valid_sample(self._ds, sorted(set(self.bands)), self.path.name, self._read_valid)
+
+    @cached_property
     def stretch(self) -> Stretch:
-        """Percentile stretch from one decimated read of the chosen bands (computed once per source)."""
-        scale = min(1.0, STATS_SIZE / max(self.width, self.height))
-        shape = (max(1, round(self.height * scale)), max(1, round(self.width * scale)))
+        """Percentile stretch from the valid pixels of one decimated read of the chosen bands."""
         unique = sorted(set(self.bands))
-        data = self._read(unique, None, shape, Resampling.nearest)
-        valid = self._valid(unique, None, shape)
-        if not valid.any():
-            raise SamCoreError(f"raster {self.path.name} has no valid (non-nodata) pixels")
+        sample = self._sample
         lows, highs = {}, {}
         for i, band in enumerate(unique):
-            lo, hi = np.percentile(data[i][valid], self.percentiles)
+            lo, hi = np.percentile(sample[i], self.percentiles)
             lows[band], highs[band] = float(lo), float(hi) if hi > lo else float(lo) + 1.0
         return Stretch(tuple(lows[b] for b in self.bands), tuple(highs[b] for b in self.bands))
 
@@ -179,8 +199,7 @@ class RasterSource:
         if inside is not None:
             rio_window = Window(inside.col_off, inside.row_off, inside.width, inside.height)
             unique = sorted(set(self.bands))
-            raw = self._read(unique, rio_window)
-            masks = self._valid(unique, rio_window)
+            raw, masks = self._read_valid(unique, rio_window)
             digest.update(repr((inside.col_off - window.col_off, inside.row_off - window.row_off)).encode())
             digest.update(raw.tobytes())
             digest.update(masks.tobytes())
@@ -192,21 +211,8 @@ class RasterSource:
             valid[r0 : r0 + inside.height, c0 : c0 + inside.width] = masks
         return WindowImage(rgb, valid, digest.hexdigest())
 
-    def _read(self, bands, window, out_shape=None, resampling=Resampling.nearest) -> np.ndarray:
-        try:
-            shape = None if out_shape is None else (len(bands), *out_shape)
-            return self._ds.read(bands, window=window, out_shape=shape, resampling=resampling)
-        except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read pixels of {self.path.name}: {_first_line(exc)}") from exc
-
-    def _valid(self, bands, window, out_shape=None) -> np.ndarray:
-        """A pixel is valid when any chosen band is valid (nodata, alpha and mask bands respected)."""
-        try:
-            shape = None if out_shape is None else (len(bands), *out_shape)
-            masks = self._ds.read_masks(bands, window=window, out_shape=shape)
-        except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read pixels of {self.path.name}: {_first_line(exc)}") from exc
-        return np.any(masks > 0, axis=0)
+    def _read_valid(self, bands, window, out_shape=None) -> tuple[np.ndarray, np.ndarray]:
+        return read_valid(self._ds, bands, window, out_shape, self.path.name)
 
     # -- lifetime -------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -217,6 +223,54 @@ class RasterSource:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def read_valid(ds, bands, window=None, out_shape=None, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """The values of ``bands`` and which pixels are valid: any band valid (nodata, alpha and mask bands
+    respected) and every band finite. Non-finite values come back as 0 (they are masked). The one rule of what
+    a valid pixel is, for every command."""
+    try:
+        shape = None if out_shape is None else (len(bands), *out_shape)
+        data = ds.read(bands, window=window, out_shape=shape, resampling=Resampling.nearest)
+        masks = ds.read_masks(bands, window=window, out_shape=shape)
+    except (RasterioError, OSError) as exc:
+        raise SamCoreError(f"cannot read pixels of {name or ds.name}: {_first_line(exc)}") from exc
+    valid = np.any(masks > 0, axis=0)
+    if data.dtype.kind in "fc":
+        finite = np.isfinite(data)
+        valid &= finite.all(axis=0)
+        data = np.where(finite, data, 0).astype(data.dtype, copy=False)
+    return data, valid
+
+
+def valid_sample(ds, bands: list[int], name: str, read=None) -> np.ndarray:
+    """(bands, n) valid values from one decimated read; when it finds none, the raster is scanned block by
+    block at full resolution (at most ``SCAN_VALUES`` values kept) before it is refused. ``read(bands, window,
+    out_shape)`` reads values and validity (default: ``read_valid`` of ``ds``)."""
+    if read is None:
+
+        def read(bands, window, out_shape=None):
+            return read_valid(ds, bands, window, out_shape, name)
+
+    scale = min(1.0, STATS_SIZE / max(ds.width, ds.height))
+    shape = (max(1, round(ds.height * scale)), max(1, round(ds.width * scale)))
+    data, valid = read(bands, None, shape)
+    if valid.any():
+        return data[:, valid]
+    found, kept = [], 0
+    for _, window in ds.block_windows(1) if scale < 1.0 else ():  # a small valid area stepped over
+        data, valid = read(bands, window, None)
+        if valid.any():
+            found.append(data[:, valid])
+            kept += found[-1].shape[1]
+            if kept >= SCAN_VALUES:
+                break
+    if not found:
+        raise SamCoreError(
+            f"raster {name} has no valid pixel in band(s) {', '.join(map(str, bands))}: "
+            "every pixel is nodata, masked, NaN or infinite"
+        )
+    return np.concatenate(found, axis=1)
 
 
 def _crs_label(crs) -> str | None:

@@ -132,6 +132,9 @@ class TileGrid:
         """Tiles whose inside-raster part intersects the pixel box (the box is clipped to the raster)."""
         # a zero-size box (a single point) still touches the pixel it falls in; clamp to the raster after that
         c0, r0 = math.floor(u0), math.floor(v0)
+        # a point on the raster's right or bottom edge (the extent is closed) touches the last pixel
+        c0 = self.width - 1 if u0 == u1 == self.width else c0
+        r0 = self.height - 1 if v0 == v1 == self.height else r0
         c1, r1 = max(math.ceil(u1), c0 + 1), max(math.ceil(v1), r0 + 1)
         c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, self.width), min(r1, self.height)
         if c1 <= c0 or r1 <= r0:

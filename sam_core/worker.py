@@ -14,6 +14,7 @@ any missing the engine says so and exits, and the plugin shows the user how to i
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import sys
 import threading
@@ -51,7 +52,17 @@ class _Replies:
         self.out, self.lock = out, threading.Lock()
 
     def send(self, message: dict) -> None:
-        line = protocol.encode(message)
+        try:
+            line = protocol.encode(message)
+        except (TypeError, ValueError) as exc:  # a result that is not JSON: the caller still gets one reply
+            traceback.print_exc()
+            line = protocol.encode(
+                {
+                    "id": message.get("id"),
+                    "error": f"internal error in the TerraSAM engine: {exc}",
+                    "internal": True,
+                }
+            )
         with self.lock:
             try:
                 self.out.write(line)
@@ -63,17 +74,16 @@ class _Replies:
 def _run(engine, replies: _Replies, request: dict, cancels: dict) -> None:
     from .errors import Cancelled, SamCoreError
 
-    rid, method, params = request.get("id"), request.get("method"), dict(request.get("params") or {})
+    rid, method, params = request["id"], request["method"], dict(request["params"])
     cancel = cancels.setdefault(rid, threading.Event())
     try:
-        if method not in engine.METHODS:
-            raise SamCoreError(f"the engine has no method {method!r}")
+        call = _bound_call(engine, method, params)
         if method in engine.JOBS:
-            params["progress"] = lambda fraction: replies.send(
+            call.arguments["progress"] = lambda fraction: replies.send(
                 {"id": rid, "progress": float(fraction), "detail": getattr(fraction, "detail", dict)()}
             )
-            params["is_cancelled"] = cancel.is_set
-        result = getattr(engine, method)(**params)
+            call.arguments["is_cancelled"] = cancel.is_set
+        result = getattr(engine, method)(*call.args, **call.kwargs)
     except Cancelled:
         replies.send({"id": rid, "cancelled": True})
     except SamCoreError as exc:
@@ -87,6 +97,22 @@ def _run(engine, replies: _Replies, request: dict, cancels: dict) -> None:
         replies.send({"id": rid, "result": result})
     finally:
         cancels.pop(rid, None)
+
+
+def _bound_call(engine, method: str, params: dict) -> inspect.BoundArguments:
+    """``params`` checked against the method's signature, so a wrong name or a missing one is the caller's
+    error, not an engine bug (``progress`` and ``is_cancelled`` are the worker's to give)."""
+    from .errors import SamCoreError
+
+    if method not in engine.METHODS:
+        raise SamCoreError(f"the engine has no method {method!r}")
+    reserved = sorted({"progress", "is_cancelled"} & set(params))
+    if reserved:
+        raise SamCoreError(f"{method}: {', '.join(reserved)} cannot be sent, the engine supplies them")
+    try:
+        return inspect.signature(getattr(engine, method)).bind(**params)
+    except TypeError as exc:
+        raise SamCoreError(f"wrong parameters for {method}: {exc}") from None
 
 
 def _warm_up() -> None:
@@ -117,15 +143,20 @@ def serve(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
         if not line.strip():
             continue
         try:
-            request = protocol.decode(line)
-        except ValueError:
-            print(f"terrasam engine: unreadable request {line[:200]!r}", file=sys.stderr)
+            request = protocol.parse_request(line)
+            if "cancel" not in request and request["id"] in cancels:
+                raise protocol.BadRequest(f"request id {request['id']!r} is already running", request["id"])
+        except protocol.BadRequest as exc:  # one error reply per bad line; the engine goes on serving
+            print(f"terrasam engine: {exc}: {line[:200]!r}", file=sys.stderr)
+            replies.send({"id": exc.rid, "error": str(exc)})
             continue
         if "cancel" in request:
-            cancels.setdefault(request["cancel"], threading.Event()).set()
+            event = cancels.get(request["cancel"])  # a job that has ended has nothing left to stop
+            if event is not None:
+                event.set()
             continue
-        if request.get("method") == "shutdown":
+        if request["method"] == "shutdown":
             break
-        cancels.setdefault(request.get("id"), threading.Event())
+        cancels[request["id"]] = threading.Event()  # registered before the next line is read
         threading.Thread(target=_run, args=(engine, replies, request, cancels), daemon=True).start()
     return 0

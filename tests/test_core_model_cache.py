@@ -452,13 +452,13 @@ def test_stretch_is_computed_once_from_a_decimated_read(tmp_path, monkeypatch):
         dst.write(data)
 
     calls = []
-    original = RasterSource._read
+    original = RasterSource._read_valid
 
     def counting_read(self, bands, window, out_shape=None, *args, **kwargs):
         calls.append(out_shape)
         return original(self, bands, window, out_shape, *args, **kwargs)
 
-    monkeypatch.setattr(RasterSource, "_read", counting_read)
+    monkeypatch.setattr(RasterSource, "_read_valid", counting_read)
     with RasterSource(path) as src:
         first = src.stretch
         for window in (
