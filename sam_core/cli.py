@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seg.add_argument("--box", type=_box, metavar="XMIN,YMIN,XMAX,YMAX", help="a box prompt")
     seg.add_argument("--prompt-crs", help="CRS of the prompts (default: the raster's CRS)")
-    seg.add_argument("--preview", help="also write a PNG of the raster with the result drawn on it")
+    seg.add_argument("--preview", help="also write a preview (.png, or .jpg/.jpeg for JPEG) of the raster with the result drawn on it")
     seg.add_argument(
         "--prompts",
         action="append",

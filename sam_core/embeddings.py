@@ -182,9 +182,7 @@ class TileEncoder:
             seen = (key, None if image.valid.all() else np.packbits(image.valid))
             cached = self.cache.get(key, *expected)
             if cached is None:
-                if is_cancelled and is_cancelled():
-                    raise Cancelled()
-                cached = self._encode(image.rgb, image.valid)
+                cached = self._encode(image.rgb, image.valid, is_cancelled)
                 self.cache.put(key, cached)
         self._seen[tile.window] = seen
         self._seen.move_to_end(tile.window)
@@ -219,13 +217,37 @@ class TileEncoder:
         )
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
-    def _encode(self, rgb: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    def _encode(
+        self, rgb: np.ndarray, valid: np.ndarray, is_cancelled: Callable[[], bool] | None = None
+    ) -> np.ndarray:
         self.encoder_calls += 1
         with torch.inference_mode():
-            return self.model.sam.image_encoder(self.prepare(rgb, valid)).cpu().numpy()
+            x = self.prepare(rgb, valid)
+            return run_image_encoder(self.model.sam.image_encoder, x, is_cancelled).cpu().numpy()
 
     def prepare(self, rgb: np.ndarray, valid: np.ndarray) -> torch.Tensor:
         return prepare_image(self.model, rgb, valid)
+
+
+def run_image_encoder(
+    encoder: torch.nn.Module, x: torch.Tensor, is_cancelled: Callable[[], bool] | None = None
+) -> torch.Tensor:
+    """``encoder(x)``, checking ``is_cancelled`` before each transformer block: one vit_b pass is ~13 s on
+    2 CPU cores, one block ~1 s, so a cancel lands within the ~2 s the user waits at most. The steps are
+    segment_anything's ``ImageEncoderViT.forward``; an encoder without ``blocks`` runs whole."""
+    if is_cancelled and is_cancelled():
+        raise Cancelled()
+    blocks = getattr(encoder, "blocks", None)
+    if blocks is None:
+        return encoder(x)
+    x = encoder.patch_embed(x)
+    if encoder.pos_embed is not None:
+        x = x + encoder.pos_embed
+    for block in blocks:
+        if is_cancelled and is_cancelled():
+            raise Cancelled()
+        x = block(x)
+    return encoder.neck(x.permute(0, 3, 1, 2))
 
 
 def prepare_image(model: LoadedModel, rgb: np.ndarray, valid: np.ndarray) -> torch.Tensor:

@@ -5,7 +5,7 @@ can import it. The README lists them.
 
 from __future__ import annotations
 
-#: objects segmented from prompts (points, a box): ``segment``, ``segment-prompts``, the dock's Accept
+#: objects segmented from prompts (points, a box): ``segment`` (also with ``--prompts``), the dock's Accept
 PROMPT_FIELDS = {
     "id": int,
     "prompt_type": str,  # "point", "box" or "point+box"
