@@ -170,14 +170,16 @@ class EngineClient:
             self._send({"id": rid, "method": method, "params": params})
             cancel_sent = False
             while True:
+                # checked on every turn, not only when no reply came: progress replies can arrive faster
+                # than POLL_S for a whole job, and a cancel must still go out at once
+                if is_cancelled is not None and not cancel_sent and is_cancelled():
+                    self._send({"cancel": rid})
+                    cancel_sent = True
                 try:
                     reply = replies.get(timeout=POLL_S)
                 except queue.Empty:
                     if gone.is_set() and replies.empty():  # ended before this call was registered
                         raise EngineStopped(self._stopped_message()) from None
-                    if is_cancelled is not None and not cancel_sent and is_cancelled():
-                        self._send({"cancel": rid})
-                        cancel_sent = True
                     continue
                 if "progress" in reply:
                     if progress is not None:

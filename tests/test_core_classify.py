@@ -384,14 +384,17 @@ def test_a_cell_size_in_metres_sets_the_grid(tmp_path, model):
 
 
 def count_encoder_passes(model, monkeypatch) -> list:
+    """Every encoder pass starts with the patch embedding, whether it runs as one ``forward`` or block by
+    block (``embeddings.run_image_encoder``, which checks cancel between blocks): count there."""
     calls = []
-    forward = model.sam.image_encoder.forward
+    patch_embed = model.sam.image_encoder.patch_embed
+    forward = patch_embed.forward
 
     def counting(x):
         calls.append(tuple(x.shape))
         return forward(x)
 
-    monkeypatch.setattr(model.sam.image_encoder, "forward", counting)
+    monkeypatch.setattr(patch_embed, "forward", counting)
     return calls
 
 
