@@ -56,7 +56,8 @@ def _fsync(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; Windows cannot open a folder and needs nothing)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # Windows cannot open folders; the rename is still atomic
@@ -87,7 +88,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
             batch.files.append((tmp, path))  # renamed when all_or_nothing() ends
             return
         os.replace(tmp, path)
-        _fsync_folder(path.parent)
+        fsync_folder(path.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _cannot_write(path, exc) from exc
@@ -176,4 +177,4 @@ def _commit(batch: _Batch) -> None:
         if backup is not None:
             backup.unlink(missing_ok=True)
     for folder in {path.parent for _tmp, path in batch.files}:
-        _fsync_folder(folder)
+        fsync_folder(folder)

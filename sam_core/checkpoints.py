@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import fsync_folder
 from .errors import Cancelled, SamCoreError
 
 OFFICIAL_BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
@@ -203,7 +204,7 @@ def download(
         )
     try:
         os.replace(part, dest)
-        _fsync_folder(dest.parent)
+        fsync_folder(dest.parent)
     except OSError as exc:
         raise SamCoreError(f"cannot write {dest}: {exc.strerror or exc}") from None
     return Downloaded(dest, actual, dest.stat().st_size, expected is not None, resumed_from)
@@ -264,20 +265,6 @@ def _write(f, part: Path, block: bytes) -> None:
         f.write(block)
     except OSError as exc:
         raise SamCoreError(f"cannot write {part}: {exc.strerror or exc}") from None
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable (POSIX; Windows cannot open a folder and needs nothing)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _mb(size: int) -> str:
