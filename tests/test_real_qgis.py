@@ -43,7 +43,9 @@ def test_a_whole_session_in_the_real_qgis_application(tmp_path, tiny_checkpoint,
         str(ROOT),
         "qgis",
         f"QGIS_PROFILES={tmp_path / 'profiles'}",
-        f"QGIS_ARGS=--nologo --code {ROOT / 'tools' / 'real_qgis_smoke.py'}",
+        # relative to the checkout (make -C runs QGIS there): make splits QGIS_ARGS at spaces, and a clone's
+        # folder name may hold one
+        "QGIS_ARGS=--nologo --code tools/real_qgis_smoke.py",
     ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
     report_file = tmp_path / "out" / "report.json"
