@@ -12,7 +12,7 @@ class CancelMidTile:
     everything, at any point of a batch); ``latency()`` is the time from the press until now.
     ``press``: what pressing does besides noting the time (e.g. ``feedback.cancel``)."""
 
-    def __init__(self, delay: float = 0.3, press: Callable[[], None] | None = None) -> None:
+    def __init__(self, delay: float = 0.05, press: Callable[[], None] | None = None) -> None:
         self.delay, self.pressed, self.seen, self._press_also = delay, None, [], press
         self._timer: threading.Timer | None = None
 
