@@ -20,7 +20,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
-from .ui.dependencies import EngineCheck, check_engine, engine_message, problem_text
+from .host.dependencies import EngineCheck, check_engine, engine_message, problem_text
 
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
 I18N_DIR = os.path.join(PLUGIN_DIR, "i18n")

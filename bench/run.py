@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.rasters import write_test_raster
-from sam_core.embeddings import EmbeddingCache, TileEncoder
-from sam_core.model import load_model
-from sam_core.prompts import Point, Prompts
-from sam_core.random_weights import save_random_checkpoint, tiny_config, vit_b_config
-from sam_core.raster import RasterSource
-from sam_core.segment import Segmenter
+from sam_core.geo.raster import RasterSource
+from sam_core.prompting.prompts import Point, Prompts
+from sam_core.prompting.segment import Segmenter
+from sam_core.sam.embeddings import EmbeddingCache, TileEncoder
+from sam_core.sam.model import load_model
+from sam_core.sam.random_weights import save_random_checkpoint, tiny_config, vit_b_config
 
 
 def bench_prompt(work: Path, vit_b: Path, n: int = 40) -> dict:
@@ -40,8 +40,8 @@ def bench_prompt(work: Path, vit_b: Path, n: int = 40) -> dict:
     """
     import shapely
 
-    from sam_core.decoder import predict_mask
-    from sam_core.prompts import locate
+    from sam_core.prompting.decoder import predict_mask
+    from sam_core.prompting.prompts import locate
 
     raster = write_test_raster(work / "prompt.tif", 1024, 1024)
     model = load_model(vit_b, "cpu")
@@ -133,8 +133,8 @@ def _peak_rss_mb(code: str, *args) -> float:
 def _second_embedding_in_new_process(raster: Path, checkpoint: Path, cache_dir: Path) -> float:
     code = (
         "import sys, time; sys.path.insert(0, sys.argv[1])\n"
-        "from sam_core.embeddings import EmbeddingCache, TileEncoder\n"
-        "from sam_core.model import load_model\nfrom sam_core.raster import RasterSource\n"
+        "from sam_core.sam.embeddings import EmbeddingCache, TileEncoder\n"
+        "from sam_core.sam.model import load_model\nfrom sam_core.geo.raster import RasterSource\n"
         "model = load_model(sys.argv[3], 'cpu'); source = RasterSource(sys.argv[2])\n"
         "encoder = TileEncoder(model, source, EmbeddingCache(sys.argv[4]))\n"
         "tile = source.grid().tile(0, 0); start = time.perf_counter(); encoder.encode(tile)\n"
@@ -164,8 +164,8 @@ def bench_memory(work: Path, tiny: Path) -> dict:
 
 def _peak_rss_encoding_all_tiles(raster: Path, checkpoint: Path) -> float:
     code = (
-        "from sam_core.embeddings import EmbeddingCache, TileEncoder\n"
-        "from sam_core.model import load_model\nfrom sam_core.raster import RasterSource\n"
+        "from sam_core.sam.embeddings import EmbeddingCache, TileEncoder\n"
+        "from sam_core.sam.model import load_model\nfrom sam_core.geo.raster import RasterSource\n"
         "model = load_model(sys.argv[3], 'cpu'); source = RasterSource(sys.argv[2])\n"
         "encoder = TileEncoder(model, source, EmbeddingCache(None))\n"
         "tiles = source.grid().tiles()\n"
@@ -178,8 +178,8 @@ def _peak_rss_encoding_all_tiles(raster: Path, checkpoint: Path) -> float:
 def bench_vector(work: Path, _checkpoint: Path, n: int = 50) -> dict:
     """Mask → polygons with areas alone, for a compact object like a real SAM mask (a ~5 % blob with a hole
     and a ragged edge), to separate model cost from the cost of random weights' noisy masks."""
-    from sam_core.measures import measure
-    from sam_core.vectorize import mask_to_geometry
+    from sam_core.geo.measures import measure
+    from sam_core.geo.vectorize import mask_to_geometry
 
     raster = write_test_raster(work / "vector.tif", 1024, 1024)
     with RasterSource(raster) as source:
@@ -212,7 +212,7 @@ def bench_ui(work: Path, vit_b: Path) -> dict:
 
 
 def _everything_options():
-    from sam_core.everything import EverythingOptions
+    from sam_core.prompting.everything import EverythingOptions
 
     # 4 points per side keeps the run short; thresholds 0 keep random-weight masks, so that vectorising and
     # merging are exercised (with SAM's defaults a random model's masks are all filtered out)
@@ -224,7 +224,7 @@ def bench_everything(work: Path, vit_b: Path) -> dict:
     import torch
     from segment_anything import SamAutomaticMaskGenerator
 
-    from sam_core.everything import segment_everything
+    from sam_core.prompting.everything import segment_everything
 
     options = _everything_options()
     side = options.tile_size + 2 * (options.tile_size - options.overlap)  # exactly 3×3 tiles
@@ -262,8 +262,8 @@ def bench_everything_memory(work: Path, tiny: Path) -> dict:
     for side in (2000, 6000):
         raster = write_test_raster(work / f"every{side}.tif", side, side)
         code = (
-            "from sam_core.everything import EverythingOptions, segment_everything\n"
-            "from sam_core.model import load_model\nfrom sam_core.raster import RasterSource\n"
+            "from sam_core.prompting.everything import EverythingOptions, segment_everything\n"
+            "from sam_core.sam.model import load_model\nfrom sam_core.geo.raster import RasterSource\n"
             "model = load_model(sys.argv[3], 'cpu')\n"
             "with RasterSource(sys.argv[2]) as source:\n"
             "    segment_everything(source, model, options=EverythingOptions(points_per_side=2))\n"
@@ -285,10 +285,10 @@ def bench_classify(work: Path, vit_b: Path, per_patch_sample: int = 3) -> dict:
     import torch
 
     from bench.patchsets import CLASSES, write_patch_set
-    from sam_core.classify import classify_raster
-    from sam_core.features import PACKED, PER_PATCH, extract_features
-    from sam_core.head import new_head
-    from sam_core.patches import open_patch_set
+    from sam_core.landcover.classify import classify_raster
+    from sam_core.landcover.features import PACKED, PER_PATCH, extract_features
+    from sam_core.landcover.head import new_head
+    from sam_core.landcover.patches import open_patch_set
 
     model = load_model(vit_b, "cpu")
     with torch.inference_mode():  # the first pass of a process pays for allocations: keep it out

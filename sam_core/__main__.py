@@ -3,10 +3,10 @@
 import sys
 
 if sys.argv[1:2] == ["serve"]:
-    from .worker import serve
+    from .service.server import serve
 
     sys.exit(serve())
 
-from .cli import run
+from .cli.main import run
 
 run()

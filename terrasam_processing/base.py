@@ -19,7 +19,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
-from ..ui import settings
+from ..host import settings
 from .layers import raster_file
 from .runner import EngineRunner, Workspace, engine_status
 

@@ -27,8 +27,8 @@ from typing import Self
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsProcessingUtils
 from qgis.PyQt.QtCore import QCoreApplication
 
-from ..sam_core.client import engine_environment
-from ..ui.dependencies import PLUGIN_DIR, cached_check, engine_message
+from ..host.dependencies import PLUGIN_DIR, cached_check, engine_message
+from ..sam_core.service.client import engine_environment
 
 PROGRESS_PREFIX = "progress: "
 #: ``progress: 37% tile 2 of 4, about 3 min left`` (``sam_core.progress.Progress.describe``)

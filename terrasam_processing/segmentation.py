@@ -14,7 +14,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
-from ..ui.layer_style import style_processing_output
+from ..host.layer_style import style_processing_output
 from .base import TerraSAMAlgorithm, advanced
 from .layers import copy_to_sink, vector_parameter_file
 

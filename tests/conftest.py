@@ -50,7 +50,7 @@ def shade_tif(data_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """A tiny SAM with random, seeded weights saved as a checkpoint file (loaded by the product's loader)."""
-    from sam_core.random_weights import save_random_checkpoint, tiny_config
+    from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
 
     path = tmp_path_factory.mktemp("ckpt") / "tiny_sam.pth"
     save_random_checkpoint(path, tiny_config(), seed=0)

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sam_core.checkpoints import OFFICIAL, default_dir, download, parse_sha256, user_cache
+from sam_core.cli.fetch import ProgressBar
 from sam_core.errors import SamCoreError
-from sam_core.fetch import ProgressBar
+from sam_core.sam.checkpoints import OFFICIAL, default_dir, download, parse_sha256, user_cache
 
 OFFICIAL_VIT_B = OFFICIAL["vit_b"]
 CHECKPOINT_NAME = OFFICIAL_VIT_B.filename
@@ -61,7 +61,7 @@ def fetch_vit_b(out: Path, sha256: str | None) -> tuple[Path, bool]:
     try:
         result = download(OFFICIAL_VIT_B.url, dest, sha256 or OFFICIAL_VIT_B.sha256, progress=bar)
     except SamCoreError as exc:
-        from sam_core.random_weights import RANDOM_LABEL
+        from sam_core.sam.random_weights import RANDOM_LABEL
 
         bar.close()
         print(
@@ -73,7 +73,7 @@ def fetch_vit_b(out: Path, sha256: str | None) -> tuple[Path, bool]:
 
 
 def random_checkpoint(out: Path) -> Path:
-    from sam_core.random_weights import save_random_checkpoint, vit_b_config
+    from sam_core.sam.random_weights import save_random_checkpoint, vit_b_config
 
     path = out / "random_vit_b.pth"
     if not path.exists():
@@ -82,19 +82,19 @@ def random_checkpoint(out: Path) -> Path:
 
 
 def run(raster: Path, checkpoint: Path, out: Path, random_weights: bool = False) -> dict:
-    from sam_core.atomic import all_or_nothing
-    from sam_core.embeddings import EmbeddingCache
-    from sam_core.model import load_model
-    from sam_core.output import PROMPT_FIELDS, write_polygons
-    from sam_core.preview import render_preview
-    from sam_core.prompts import Point, Prompts
-    from sam_core.raster import RasterSource
-    from sam_core.segment import Segmenter
+    from sam_core.geo.output import PROMPT_FIELDS, write_polygons
+    from sam_core.geo.preview import render_preview
+    from sam_core.geo.raster import RasterSource
+    from sam_core.io import all_or_nothing
+    from sam_core.prompting.prompts import Point, Prompts
+    from sam_core.prompting.segment import Segmenter
+    from sam_core.sam.embeddings import EmbeddingCache
+    from sam_core.sam.model import load_model
 
     model = load_model(checkpoint)
     name = model.info.name
     if random_weights:
-        from sam_core.random_weights import RANDOM_LABEL
+        from sam_core.sam.random_weights import RANDOM_LABEL
 
         name = f"{name} — {RANDOM_LABEL}"
     print(f"model: {name}, {model.info.describe()} on {model.device}", file=sys.stderr)

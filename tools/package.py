@@ -34,7 +34,7 @@ FILES = [
     "constraints.txt",
 ]
 #: Folders copied recursively (the Processing provider's is ``terrasam_processing``: never ``processing``).
-FOLDERS = ["sam_core", "ui", "terrasam_processing", "i18n"]
+FOLDERS = ["sam_core", "host", "ui", "terrasam_processing", "i18n"]
 #: Folders that are optional (copied when present).
 OPTIONAL_FOLDERS: list[str] = []
 #: Never packaged, at any depth.

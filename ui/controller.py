@@ -34,11 +34,11 @@ from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QObject
 from qgis.PyQt.QtGui import QColor
 
-from ..sam_core.client import EngineClient, MissingPackages
+from ..host import settings
+from ..host.dependencies import engine_python, missing_message
 from ..sam_core.errors import SamCoreError
+from ..sam_core.service.client import EngineClient, MissingPackages
 from ..sam_core.units import format_area, format_score
-from . import settings
-from .dependencies import engine_python, missing_message
 from .dock import OUTPUT_GPKG, OUTPUT_LAYER, TerraSAMDock
 from .map_tools import FOREGROUND, BoxPromptTool, PointPromptTool
 from .output_layers import (
@@ -84,7 +84,7 @@ class SegmentationController(QObject):
         self.ready: set = set()  # (raster path, bands, col, row) of tiles already in the engine's cache
         self.pending: list[tuple[Callable, Callable]] = []  # (tile_of, apply) waiting for an encode
         self.loading: LoadModelTask | None = None  # the latest model request; older ones are ignored
-        #: segment everything's options (names of ``sam_core.everything.EverythingOptions``) beyond the
+        #: segment everything's options (names of ``sam_core.prompting.everything.EverythingOptions``) beyond the
         #: dock's "points per side"
         self.everything_options: dict = {}
         self.closed = False  # after unload(): tasks still finishing must not touch the deleted dock

@@ -283,7 +283,7 @@ class TerraSAMDock(QgsDockWidget):
 
     def open_model_download(self) -> None:
         """The **Get a model…** dialog (``model_download.py``); a downloaded file becomes the checkpoint."""
-        from . import settings
+        from ..host import settings
         from .model_download import ModelDownloadDialog
 
         if self.model_dialog is None:

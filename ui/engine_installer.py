@@ -30,8 +30,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..sam_core.errors import Cancelled, SamCoreError
-from .engine_check import (
+from ..host.engine_check import (
     CHECK_MODULES,
     POLL_S,
     CheckReport,
@@ -41,6 +40,7 @@ from .engine_check import (
     stop_process,
     venv_python,
 )
+from ..sam_core.errors import Cancelled, SamCoreError
 
 CPU_PACKAGES = ("torch", "torchvision")
 CPU_INDEX_URL = "https://download.pytorch.org/whl/cpu"

@@ -30,9 +30,8 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..sam_core.errors import Cancelled, SamCoreError
-from . import settings
-from .dependencies import (
+from ..host import settings
+from ..host.dependencies import (
     CONSTRAINTS_FILE,
     REQUIREMENTS_FILE,
     EngineCheck,
@@ -44,7 +43,8 @@ from .dependencies import (
     source_text,
     venv_python,
 )
-from .engine_check import CheckReport, has_nvidia_gpu
+from ..host.engine_check import CheckReport, has_nvidia_gpu
+from ..sam_core.errors import Cancelled, SamCoreError
 from .engine_installer import CPU_INDEX_URL, DOWNLOAD_SIZE_TEXT, EngineInstaller, InstallOptions
 
 LOG_TAG = "TerraSAM"

@@ -1,6 +1,6 @@
 """**Get a model…**: download an official SAM checkpoint (or one from a URL) into the QGIS profile, then use it.
 
-The download runs in a ``QgsTask`` with ``sam_core.checkpoints.download`` (standard library only: nothing
+The download runs in a ``QgsTask`` with ``sam_core.sam.checkpoints.download`` (standard library only: nothing
 heavy enters the QGIS process): progress and Cancel in the dialog, resume of an interrupted download, the
 SHA-256 checked before the file gets its final name, and a file that fails the check deleted and said so.
 On success the dialog calls ``on_downloaded(path)``; the dock sets it as its checkpoint, which loads it.
@@ -26,8 +26,8 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..sam_core.checkpoints import OFFICIAL, Downloaded, download, resolve
 from ..sam_core.errors import SamCoreError
+from ..sam_core.sam.checkpoints import OFFICIAL, Downloaded, download, resolve
 from .tasks import EngineTask
 
 CUSTOM = "custom"

@@ -26,9 +26,9 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
+from ..host.layer_style import style_objects
 from ..sam_core.errors import SamCoreError
-from ..sam_core.fields import CELL_FIELDS, CLASS_FIELDS, DOCK_FIELDS, EVERYTHING_FIELDS, PROMPT_FIELDS
-from .layer_style import style_objects
+from ..sam_core.schema import CELL_FIELDS, CLASS_FIELDS, DOCK_FIELDS, EVERYTHING_FIELDS, PROMPT_FIELDS
 
 #: QGIS types of the core's field types; the fields themselves are the core's (``sam_core/fields.py``)
 QT_TYPES = {int: QVariant.Int, float: QVariant.Double, str: QVariant.String}
@@ -46,7 +46,7 @@ def object_fields(fields: dict[str, type] = PROMPT_LAYER_FIELDS) -> QgsFields:
 
 
 def to_qgs_geometry(wkb: bytes) -> QgsGeometry:
-    """The engine's WKB (2-D MultiPolygon, see ``sam_core.engine.to_wkb``) as a QgsGeometry, no precision lost."""
+    """The engine's WKB (2-D MultiPolygon, see ``sam_core.service.engine.to_wkb``) as a QgsGeometry, no precision lost."""
     qgs = QgsGeometry()
     qgs.fromWkb(wkb)
     return qgs

@@ -1,6 +1,6 @@
 """Long work off the UI thread: loading a checkpoint, encoding tiles, segmenting everything in view.
 
-Each task's ``run()`` (a worker thread) makes one call to the engine process (``sam_core.client``) and
+Each task's ``run()`` (a worker thread) makes one call to the engine process (``sam_core.service.client``) and
 waits for it, passing progress on and the task's cancel flag in; it touches no layer, project or widget.
 Results and errors go back through ``finished()``, on the UI thread.
 """

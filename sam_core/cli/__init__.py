@@ -1,0 +1,1 @@
+"""``python -m sam_core``: the parser, one validation layer for options, and the commands."""

@@ -1,0 +1,1 @@
+"""Scores against reference data: pixel and object metrics, and evaluation of files on one grid."""

@@ -1,0 +1,471 @@
+"""Land-cover classification of a raster: a grid of cells, each with a class, its probability and its area.
+
+How a raster is classified with a head (``head``) trained on patches of ``patch_px`` pixels at ``input_gsd_m``:
+
+- **Working grid.** The raster's ground resolution is measured (``gsd``); when it differs from the head's by
+  more than ``gsd_tolerance``, the raster is seen through a resampled view at the head's resolution
+  (``ResampledSource``, anchored at the raster's origin; a factor within the tolerance of a whole number is
+  used whole). Bands and stretch follow the head (see ``ClassifyOptions``).
+- **Cells.** Squares of ``patch_px`` working pixels by default (64 px at 10 m = 640 m for EuroSAT), or of
+  ``cell_size_m``, anchored at the raster's origin, never at the extent: a cell's class does not depend on
+  where the extent starts. Cells are clipped to the extent (and the raster), so they tile it without gaps or
+  overlaps; each clipped cell's ``area_m2`` is geodesic (``measures``).
+- **Features from tile embeddings.** The working raster is cut into encoder-sized tiles anchored to the raster
+  (``tiles``; no overlap by default), each encoded once through the embedding cache. A cell's feature is the
+  mean of the encoder cells under it (area-weighted, nodata counting for nothing; ``features.pool_cells``),
+  exactly as packed training patches are pooled. Where tiles overlap, each encoder cell is taken from the
+  tile whose centre is nearest. A 1024 px tile is never encoded per cell: k tiles cost k encoder passes.
+- **Coarse rasters are refused.** Upsampling a raster adds no detail the head could read, and it multiplies
+  the tiles to encode by the factor squared (a 300 m raster seen at 10 m: 900×). A raster whose pixels are
+  more than ``allow_upsample`` (default 2) times the head's is refused with the factor and the way to
+  insist, before the model is asked for anything.
+- **Nodata.** A cell whose valid pixels cover less than ``min_valid_fraction`` of its part inside the raster
+  is skipped, not classified.
+
+One tile is encoded at a time, and rows of cells are classified and released as soon as no later tile can
+add to them, so memory follows the width of the extent, not its area. Nothing is returned until every tile
+is done: a cancel raises ``Cancelled``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS
+from shapely import affinity
+
+from ..errors import Cancelled, SamCoreError
+from ..geo.crs import transform_xy
+from ..geo.gsd import ResampledSource, ground_gsd_m, refuse_upsampling, working_scale
+from ..geo.measures import measure
+from ..io import check_output_file, write_text
+from ..progress import TileProgress
+from ..sam.embeddings import EmbeddingCache, TileEncoder
+from ..sam.estimate import seconds_per_tile
+from ..sam.model import LoadedModel
+from ..schema import CELL_FIELDS, CLASS_FIELDS  # noqa: F401 - their home was here
+from .features import PACKED, cell_valid_fraction, overlap_lengths, pool_cells
+from .head import ClassifierHead
+
+STRETCHES = ("auto", "head", "raster")
+#: Points per extent edge when the extent comes in another CRS (its edges curve in the raster's CRS).
+EXTENT_EDGE_POINTS = 65
+
+
+@dataclass(frozen=True)
+class ClassifyOptions:
+    """``bands``: None takes the head's bands when they were chosen by hand at training, else the raster's
+    RGB bands (B4,B3,B2 for Sentinel-2). ``stretch``: "head" applies the training images' stretch, "raster"
+    the raster's own 2–98 % stretch, "auto" the head's when the raster has the training images' sample type
+    (8-bit rasters with a head trained on .jpg/.png) and the raster's otherwise."""
+
+    cell_size_m: float | None = None  # default: the head's patch size at the head's resolution
+    overlap: int = 0  # tile overlap in working pixels (256 shares tiles with prompting when unresampled)
+    bands: tuple[int, ...] | None = None
+    stretch: str = "auto"
+    min_valid_fraction: float = 0.5
+    gsd_tolerance: float = 0.05  # relative GSD difference accepted to keep 1 (or a whole) resampling factor
+    max_cells: int = 2_000_000
+    allow_upsample: float = 2.0  # the largest factor a raster coarser than the head's GSD is upsampled by
+
+    def validate(self) -> None:
+        if self.cell_size_m is not None and not self.cell_size_m > 0:
+            raise SamCoreError(f"the cell size must be positive, not {self.cell_size_m:g} m")
+        if self.stretch not in STRETCHES:
+            raise SamCoreError(f"unknown stretch {self.stretch!r}: use {', '.join(STRETCHES)}")
+        if not 0.0 < self.min_valid_fraction <= 1.0:
+            raise SamCoreError("the minimum valid fraction of a cell is in (0, 1]")
+        if not 0.0 <= self.gsd_tolerance < 1.0:
+            raise SamCoreError("the GSD tolerance is in [0, 1)")
+        if not (math.isfinite(self.allow_upsample) and self.allow_upsample >= 1.0):
+            raise SamCoreError(f"--allow-upsample is a factor of at least 1, not {self.allow_upsample:g}")
+
+
+@dataclass
+class ClassifyResult:
+    cells: list[dict]  # geometry (raster CRS), id, class, class_id, probability, area_m2, colour
+    crs: CRS
+    head: ClassifierHead
+    extent: shapely.Geometry  # the area classified (extent ∩ raster), raster CRS
+    raster: str
+    model: str
+    raster_gsd_m: float
+    scale: float  # raster pixels per working pixel (1: not resampled)
+    cell_size_px: float  # working pixels per cell side
+    cell_size_m: float  # nominal ground size of a cell side
+    tiles: int
+    encoder_calls: int
+    skipped_cells: int  # mostly nodata
+    _areas: list[dict] | None = field(default=None, repr=False)
+
+    def class_areas(self) -> list[dict]:
+        """Per class (all of the head's, in its order): cells, area (m², ha), % of the classified area and the
+        area-weighted mean probability."""
+        if self._areas is None:
+            n = len(self.head.class_names)
+            area, count, weighted = np.zeros(n), np.zeros(n, int), np.zeros(n)
+            for cell in self.cells:
+                k = cell["class_id"]
+                area[k] += cell["area_m2"]
+                count[k] += 1
+                weighted[k] += cell["area_m2"] * cell["probability"]
+            total = float(area.sum())
+            self._areas = [
+                {
+                    "class": name,
+                    "class_id": k,
+                    "cells": int(count[k]),
+                    "area_m2": float(area[k]),
+                    "area_ha": float(area[k] / 1e4),
+                    "percent": float(100.0 * area[k] / total) if total > 0 else 0.0,
+                    "probability": float(weighted[k] / area[k]) if area[k] > 0 else 0.0,
+                    "colour": self.head.colours[k],
+                }
+                for k, name in enumerate(self.head.class_names)
+            ]
+        return self._areas
+
+    def summary(self) -> dict:
+        total = sum(c["area_m2"] for c in self.cells)
+        return {
+            "raster": self.raster,
+            "model": self.model,
+            "head": self.head.describe(),
+            "cell_size_m": self.cell_size_m,
+            "raster_gsd_m": self.raster_gsd_m,
+            "head_gsd_m": self.head.input_gsd_m,
+            "resampled": self.scale != 1.0,
+            "tiles": self.tiles,
+            "encoder_calls": self.encoder_calls,
+            "cells": len(self.cells),
+            "skipped_nodata_cells": self.skipped_cells,
+            "area_m2": total,
+            "area_ha": total / 1e4,
+            "classes": self.class_areas(),
+        }
+
+    def dissolved(self) -> list[dict]:
+        """One (multi)polygon per class present, with the class's total area (the sum of its cells)."""
+        by_class: dict[int, list] = {}
+        for cell in self.cells:
+            by_class.setdefault(cell["class_id"], []).append(cell["geometry"])
+        records = []
+        for row in self.class_areas():
+            parts = by_class.get(row["class_id"])
+            if parts:
+                records.append({**row, "geometry": shapely.union_all(parts)})
+        return records
+
+
+def classify_raster(
+    raster: str | os.PathLike,
+    model: LoadedModel,
+    head: ClassifierHead,
+    extent: tuple[float, float, float, float] | None = None,
+    extent_crs: CRS | None = None,
+    options: ClassifyOptions | None = None,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> ClassifyResult:
+    """Classify the cells over ``extent`` (in ``extent_crs``, default the raster's; None: the whole raster).
+    Before the first tile is encoded, ``progress`` gets a ``Progress`` of 0 with the number of tiles and an
+    estimate of the time they take; then one after each tile."""
+    options = options or ClassifyOptions()
+    options.validate()
+    head.check_encoder(model.info)
+    if head.feature_mode != PACKED:
+        raise SamCoreError(
+            "this head was trained on per-patch features (each patch enlarged to the encoder's input), which "
+            "raster tiles never give; retrain it with --mode packed to classify rasters"
+        )
+    source, raster_gsd = _open_working(raster, head, options)
+    with source:
+        layout = _Layout(source, model, head, options, raster_gsd)
+        area = layout.extent_polygon(extent, extent_crs)
+        cells = layout.cells(area)
+        tiles = layout.tiles_needed(cells)
+        encoder = TileEncoder(model, source, cache)
+        tracker = TileProgress(
+            len(tiles), progress, len(tiles) * seconds_per_tile(model) if progress else None
+        )
+        tracker.step(0)  # the tile count and the estimate, before any encoding
+        records, skipped = layout.run(encoder, tiles, cells, tracker, is_cancelled)
+        transform = source.transform
+        result = ClassifyResult(
+            cells=records,
+            crs=source.crs,
+            head=head,
+            extent=affinity.affine_transform(area, _affine_params(transform)),
+            raster=str(raster),
+            model=model.info.name,
+            raster_gsd_m=raster_gsd,
+            scale=source.scale,
+            cell_size_px=layout.cell,
+            cell_size_m=layout.cell * layout.working_gsd,
+            tiles=len(tiles),
+            encoder_calls=encoder.encoder_calls,
+            skipped_cells=skipped,
+        )
+    return result
+
+
+def check_resolution(raster, head: ClassifierHead, options: ClassifyOptions) -> tuple[float, float, str]:
+    """(raster pixels per working pixel, the raster's GSD in m, its sample type); a raster more than
+    ``options.allow_upsample`` times coarser than the head is refused (call it before loading a model)."""
+    probe = ResampledSource(raster, 1.0, options.bands or (head.bands if head.bands_explicit else None))
+    try:
+        if probe.crs is None:
+            raise SamCoreError(f"raster {probe.path.name} has no CRS: cells cannot be measured")
+        gsd = ground_gsd_m(probe.transform, probe.width, probe.height, probe.crs)
+        dtype, name = probe.dtype, probe.path.name
+    finally:
+        probe.close()
+    scale = working_scale(gsd, head.input_gsd_m, options.gsd_tolerance)
+    refuse_upsampling(name, gsd, head.input_gsd_m, scale, options.allow_upsample)
+    return scale, gsd, dtype
+
+
+def _open_working(raster, head: ClassifierHead, options: ClassifyOptions) -> tuple[ResampledSource, float]:
+    """The raster at the head's resolution, with the head's (or the raster's) bands and stretch."""
+    bands = options.bands or (head.bands if head.bands_explicit else None)
+    scale, gsd, dtype = check_resolution(raster, head, options)
+    use_head = options.stretch == "head" or (options.stretch == "auto" and dtype == head.source_dtype)
+    return ResampledSource(raster, scale, bands, head.stretch if use_head else None), gsd
+
+
+def _affine_params(t) -> list[float]:
+    return [t.a, t.b, t.d, t.e, t.c, t.f]
+
+
+@dataclass
+class _Cells:
+    """The cells an extent needs: index ranges, which are needed, and their clipped shapes (working px)."""
+
+    i0: int
+    j0: int
+    needed: np.ndarray  # (rows, cols) bool
+    shapes: np.ndarray  # (rows, cols) object: clipped polygon in working pixels, or None
+
+
+class _Layout:
+    """Working-pixel geometry of one run: cells, tiles, ownership, pooling."""
+
+    def __init__(self, source: ResampledSource, model, head, options: ClassifyOptions, raster_gsd: float):
+        self.source, self.head, self.options = source, head, options
+        self.grid = source.grid(model.img_size, options.overlap)
+        self.working_gsd = raster_gsd * source.scale
+        self.cell = (
+            float(head.patch_px) if options.cell_size_m is None else options.cell_size_m / self.working_gsd
+        )
+        self.width = source.raster_width / source.scale  # the raster's extent in working pixels (exact)
+        self.height = source.raster_height / source.scale
+
+    # -- where -------------------------------------------------------------------------------------
+    def extent_polygon(self, extent, extent_crs) -> shapely.Geometry:
+        raster_box = shapely.box(0.0, 0.0, self.width, self.height)
+        if extent is None:
+            return raster_box
+        xmin, ymin, xmax, ymax = extent
+        if not (xmin < xmax and ymin < ymax):
+            raise SamCoreError("the extent needs XMIN < XMAX and YMIN < YMAX")
+        crs = self.source.crs
+        if extent_crs is None or extent_crs == crs:
+            xs, ys = np.array([xmin, xmax, xmax, xmin]), np.array([ymin, ymin, ymax, ymax])
+        else:
+            t = np.linspace(0.0, 1.0, EXTENT_EDGE_POINTS)[:-1]
+            xs = np.concatenate(
+                [
+                    xmin + (xmax - xmin) * t,
+                    np.full_like(t, xmax),
+                    xmax - (xmax - xmin) * t,
+                    np.full_like(t, xmin),
+                ]
+            )
+            ys = np.concatenate(
+                [
+                    np.full_like(t, ymin),
+                    ymin + (ymax - ymin) * t,
+                    np.full_like(t, ymax),
+                    ymax - (ymax - ymin) * t,
+                ]
+            )
+            xs, ys = transform_xy(xs, ys, extent_crs, crs)
+        u, v = self.grid.map_to_pixel(xs, ys)
+        polygon = shapely.make_valid(shapely.Polygon(np.column_stack([u, v])))
+        area = _polygonal(shapely.intersection(polygon, raster_box))
+        if area.is_empty or area.area <= 0:
+            raise SamCoreError("the extent does not overlap the raster")
+        return area
+
+    def cells(self, area) -> _Cells:
+        c = self.cell
+        umin, vmin, umax, vmax = area.bounds
+        i0, i1 = math.floor(umin / c), max(math.ceil(umax / c), math.floor(umin / c) + 1)
+        j0, j1 = math.floor(vmin / c), max(math.ceil(vmax / c), math.floor(vmin / c) + 1)
+        rows, cols = j1 - j0, i1 - i0
+        if rows * cols > self.options.max_cells:
+            raise SamCoreError(
+                f"{rows * cols} cells of {c * self.working_gsd:g} m would be needed (at most "
+                f"{self.options.max_cells}): choose a larger cell size or a smaller extent"
+            )
+        jj, ii = np.mgrid[j0:j1, i0:i1]
+        boxes = shapely.box(ii * c, jj * c, (ii + 1) * c, (jj + 1) * c)
+        shapely.prepare(area)
+        whole = shapely.covers(area, boxes)
+        shapes = np.where(whole, boxes, None)
+        partial = ~whole & shapely.intersects(area, boxes)
+        if partial.any():
+            clipped = [_polygonal(g) for g in shapely.intersection(boxes[partial], area)]
+            shapes[partial] = [g if g.area > 1e-9 * c * c else None for g in clipped]
+        needed = shapely.is_geometry(shapes)
+        if not needed.any():
+            raise SamCoreError("the extent does not overlap the raster")
+        return _Cells(i0, j0, needed, shapes)
+
+    def _owned(self, index: int, count: int) -> tuple[float, float]:
+        """Working-pixel interval a tile row/column provides features for: up to the middle of each overlap."""
+        stride, half = self.grid.stride, self.grid.overlap / 2.0
+        low = index * stride + half if index > 0 else 0.0
+        high = (index + 1) * stride + half if index < count - 1 else index * stride + self.grid.tile_size
+        return low, high
+
+    def _cell_range(self, low: float, high: float, first: int, count: int) -> range:
+        c = self.cell
+        return range(max(first, math.floor(low / c)), min(first + count, math.ceil(high / c)))
+
+    def tiles_needed(self, cells: _Cells) -> list:
+        rows, cols = np.nonzero(cells.needed)
+        c = self.cell
+        u0, u1 = (cols.min() + cells.i0) * c, (cols.max() + cells.i0 + 1) * c
+        v0, v1 = (rows.min() + cells.j0) * c, (rows.max() + cells.j0 + 1) * c
+        needed = []
+        for tile in self.grid.tiles_for_pixel_box(u0, v0, u1, v1):
+            xr = self._cell_range(*self._owned(tile.col, self.grid.n_cols), cells.i0, cells.needed.shape[1])
+            yr = self._cell_range(*self._owned(tile.row, self.grid.n_rows), cells.j0, cells.needed.shape[0])
+            if len(xr) and len(yr):
+                block = cells.needed[
+                    yr.start - cells.j0 : yr.stop - cells.j0, xr.start - cells.i0 : xr.stop - cells.i0
+                ]
+                if block.any():
+                    needed.append(tile)
+        return needed
+
+    # -- what ----------------------------------------------------------------------------------------
+    def run(
+        self, encoder: TileEncoder, tiles, cells: _Cells, tracker: TileProgress, is_cancelled
+    ) -> tuple[list[dict], int]:
+        c = self.cell
+        n_rows, n_cols = cells.needed.shape
+        pending: dict[int, list[np.ndarray]] = {}  # cell row → [sums (cols, C), valid areas (cols,)]
+        records: list[dict] = []
+        skipped = 0
+        for k, tile in enumerate(tiles):
+            if is_cancelled and is_cancelled():
+                raise Cancelled()
+            encoded = encoder.encode(tile, is_cancelled)
+            embedding = encoded.embedding[0]
+            grid = embedding.shape[-1]
+            step = tile.size / grid
+            xlo, xhi = self._owned(tile.col, self.grid.n_cols)
+            ylo, yhi = self._owned(tile.row, self.grid.n_rows)
+            xr, yr = (
+                self._cell_range(xlo, xhi, cells.i0, n_cols),
+                self._cell_range(ylo, yhi, cells.j0, n_rows),
+            )
+            if len(xr) and len(yr):
+                ix, iy = np.arange(xr.start, xr.stop), np.arange(yr.start, yr.stop)
+                edges_x = tile.window.col_off + np.arange(grid + 1) * step
+                edges_y = tile.window.row_off + np.arange(grid + 1) * step
+                wx = overlap_lengths(
+                    np.maximum(ix * c, xlo), np.minimum((ix + 1) * c, xhi), edges_x[:-1], edges_x[1:]
+                )
+                wy = overlap_lengths(
+                    np.maximum(iy * c, ylo), np.minimum((iy + 1) * c, yhi), edges_y[:-1], edges_y[1:]
+                )
+                sums, areas = pool_cells(embedding, wy, wx, cell_valid_fraction(encoded.valid, grid))
+                for r, j in enumerate(iy):
+                    acc = pending.setdefault(int(j), [np.zeros((n_cols, sums.shape[-1])), np.zeros(n_cols)])
+                    acc[0][xr.start - cells.i0 : xr.stop - cells.i0] += sums[r]
+                    acc[1][xr.start - cells.i0 : xr.stop - cells.i0] += areas[r]
+            last_of_row = k + 1 == len(tiles) or tiles[k + 1].row != tile.row
+            if last_of_row:
+                done = sorted(j for j in pending if (j + 1) * c <= yhi or k + 1 == len(tiles))
+                for j in done:
+                    sums, areas = pending.pop(j)
+                    skipped += self._classify_row(j, sums, areas, cells, records)
+            if k + 1 < len(tiles):
+                tracker.step(k + 1)
+        tracker.done()
+        return records, skipped
+
+    def _classify_row(self, j: int, sums, areas, cells: _Cells, records: list[dict]) -> int:
+        c = self.cell
+        row = j - cells.j0
+        cols = np.flatnonzero(cells.needed[row])
+        ii = cols + cells.i0
+        inside = np.clip(np.minimum((ii + 1) * c, self.width) - np.maximum(ii * c, 0.0), 0.0, None)
+        inside *= max(0.0, min((j + 1) * c, self.height) - max(j * c, 0.0))
+        fraction = np.divide(areas[cols], inside, out=np.zeros(len(cols)), where=inside > 0)
+        keep = fraction >= self.options.min_valid_fraction - 1e-9
+        kept = cols[keep]
+        features = sums[kept] / areas[kept][:, None]
+        probabilities = self.head.predict_proba(features.astype(np.float32))
+        transform = _affine_params(self.source.transform)
+        crs = self.source.crs
+        for col, p in zip(kept, probabilities):
+            k = int(p.argmax())
+            geometry = affinity.affine_transform(cells.shapes[row, col], transform)
+            records.append(
+                {
+                    "id": len(records) + 1,
+                    "geometry": geometry,
+                    "class": self.head.class_names[k],
+                    "class_id": k,
+                    "probability": float(p[k]),
+                    "area_m2": measure(geometry, crs).area_m2,
+                    "colour": self.head.colours[k],
+                }
+            )
+        return int((~keep).sum())
+
+
+def _polygonal(geometry) -> shapely.Geometry:
+    """The polygonal part of an intersection (touching edges can add lines or points)."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [g for g in shapely.get_parts(geometry) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+# -- summary files ----------------------------------------------------------------------------------------
+SUMMARY_SUFFIXES = (".json", ".csv")
+CSV_COLUMNS = ("class", "class_id", "colour", "cells", "area_m2", "area_ha", "percent", "probability")
+
+
+def check_summary_writable(path: str | os.PathLike) -> None:
+    check_output_file(path, SUMMARY_SUFFIXES, "the summary")
+
+
+def write_summary(path: str | os.PathLike, result: ClassifyResult) -> Path:
+    """Area per class as JSON (the whole summary) or CSV (one row per class), written atomically."""
+    path = Path(path)
+    check_summary_writable(path)
+    if path.suffix.lower() == ".json":
+        from ..geo.output import write_json
+
+        return write_json(path, result.summary())
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in result.class_areas():
+        writer.writerow({**row, "area_ha": f"{row['area_ha']:.4f}", "percent": f"{row['percent']:.3f}"})
+    return write_text(path, buffer.getvalue())

@@ -1,0 +1,51 @@
+"""Prompt → mask on an already encoded tile, with segment_anything's own prompt encoder and mask decoder.
+
+Multimask rule (SAM's own advice): a single point is ambiguous, so three masks are predicted and the one
+with the best predicted IoU is kept; with several points or a box, one mask is predicted. Only the kept
+mask is upsampled to the tile's pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..sam.model import LoadedModel
+from .prompts import PixelPrompts
+
+
+@dataclass(frozen=True)
+class MaskPrediction:
+    mask: np.ndarray  # (tile, tile) bool
+    score: float  # the decoder's predicted IoU for the kept mask
+
+
+def predict_mask(model: LoadedModel, embedding: torch.Tensor, prompts: PixelPrompts) -> MaskPrediction:
+    sam, size, tile = model.sam, model.img_size, prompts.tile.size
+    scale = size / tile
+    # SAM's prompt encoder adds 0.5 ("pixel centre") to the coordinates it gets; continuous tile pixels
+    # scaled to the model input, minus 0.5, land exactly where the user clicked.
+    coords = labels = boxes = None
+    if len(prompts.points):
+        coords = torch.as_tensor(prompts.points * scale - 0.5, dtype=torch.float32, device=model.device)[None]
+        labels = torch.as_tensor(prompts.labels, dtype=torch.int64, device=model.device)[None]
+    if prompts.box is not None:
+        boxes = torch.as_tensor(prompts.box * scale - 0.5, dtype=torch.float32, device=model.device)[None]
+    multimask = prompts.box is None and len(prompts.points) == 1
+    with torch.inference_mode():
+        sparse, dense = sam.prompt_encoder(
+            points=None if coords is None else (coords, labels), boxes=boxes, masks=None
+        )
+        low_res, iou = sam.mask_decoder(
+            image_embeddings=embedding,
+            image_pe=sam.prompt_encoder.get_dense_pe(),
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense,
+            multimask_output=multimask,
+        )
+        best = int(torch.argmax(iou[0]))
+        logits = sam.postprocess_masks(low_res[:, best : best + 1], (size, size), (tile, tile))
+        mask = (logits[0, 0] > sam.mask_threshold).cpu().numpy()
+    return MaskPrediction(mask, float(iou[0, best]))
