@@ -4,7 +4,7 @@ One action ("TerraSAM", one entry in the Raster menu and a button in the plugins
 dock (``ui/dock.py`` with its ``ui/controller.py``); ``initProcessing`` registers the Processing provider
 (``terrasam_processing/``, id ``terrasam``). QGIS desktop calls only ``initGui`` (``qgis.utils.startPlugin``)
 and ``qgis_process`` only ``initProcessing``, so ``initGui`` registers the provider too, once. The core runs in
-an engine process of its own (``sam_core/engine.py`` says why). The plugin loads even when the engine's Python is
+an engine process of its own (``sam_core/service/engine.py`` says why). The plugin loads even when the engine's Python is
 missing or lacks torch: it says so (message bar with a Set up engine button, and the full text in the QGIS log),
 and the dock opens with its Set up engine panel (``ui/engine_setup.py``) in place of the prompts until the engine
 works.

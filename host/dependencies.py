@@ -1,7 +1,7 @@
 """Which Python runs the TerraSAM engine, where that choice came from, and what is wrong with it.
 
 The engine (``sam_core``: torch, rasterio, shapely, pyproj) runs in a process of its own, never inside
-QGIS (see ``sam_core/engine.py``), so the packages must be importable by *that* Python, not QGIS's. The
+QGIS (see ``sam_core/service/engine.py``), so the packages must be importable by *that* Python, not QGIS's. The
 check asks it, in a short subprocess that only locates the packages (``find_spec``, no ``import torch``).
 A problem is one of three kinds, each with its own message: the interpreter does not exist, it exists but
 cannot run the check, or it runs but lacks packages. Every message says which path, where it came from

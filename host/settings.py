@@ -2,7 +2,7 @@
 
 Keys: ``checkpoint``, ``checkpoint_dir`` (where **Get a model…** saves), ``device``, ``head`` (the dock remembers the user's choices; Processing takes them as
 defaults), ``cache_dir`` (the embedding cache both share, so tiles encoded in one are instant in the other)
-``python`` (the engine's interpreter, chosen in the dock's Set up engine panel, see ``ui/dependencies.py``)
+``python`` (the engine's interpreter, chosen in the dock's Set up engine panel, see ``host/dependencies.py``)
 and ``engine_dir`` (where that panel installs an engine).
 """
 

@@ -202,7 +202,7 @@ class Messages:
 
 
 def assert_object_style(layer) -> None:
-    """TerraSAM's object style (``ui/layer_style.py``), not QGIS's random opaque fill: a semi-transparent
+    """TerraSAM's object style (``host/layer_style.py``), not QGIS's random opaque fill: a semi-transparent
     fill and a visible, opaque outline."""
     from qgis.core import QgsSingleSymbolRenderer
 

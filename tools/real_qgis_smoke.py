@@ -12,7 +12,7 @@ modules that must stay out of QGIS included) to build/real_qgis/, then quits.
 Why it exists: inside the qgis binary, QGIS's own GEOS/GDAL/PROJ are in the global symbol scope and take
 over the calls of the copies bundled in the shapely and rasterio wheels, and torch's LLVM clashes with Mesa's
 (pytest-qgis cannot show this: Python loads QGIS's libraries RTLD_LOCAL). That crashed QGIS until the core
-moved into its engine process (sam_core/engine.py); this run checks that it stays so.
+moved into its engine process (sam_core/service/engine.py); this run checks that it stays so.
 """
 
 import json

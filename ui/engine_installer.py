@@ -8,7 +8,7 @@ Qt-free (the standard library and ``sam_core``'s client helpers only): the Set u
   plugin looks. A venv survives a rename of its folder for what TerraSAM uses: ``bin/python`` is a link to
   the base interpreter and ``pyvenv.cfg`` is found beside it, so ``python -m sam_core serve`` and
   ``python -m pip`` work; only the scripts' shebangs (``bin/pip``) keep the old path, and TerraSAM never
-  runs them. The final check (``ui/engine_check.py``) therefore runs the *renamed* venv's Python, and a
+  runs them. The final check (``host/engine_check.py``) therefore runs the *renamed* venv's Python, and a
   failure or a cancel puts the old engine back.
 - A wheel folder (``make wheelhouse``) installs offline: ``--no-index --find-links DIR``.
 - The CPU-only PyTorch pair is tried when asked for, checked by importing it, and replaced by the default

@@ -1,4 +1,4 @@
-"""The core runs in an engine process of its own, never inside QGIS (see ``sam_core/engine.py`` for why),
+"""The core runs in an engine process of its own, never inside QGIS (see ``sam_core/service/engine.py`` for why),
 and the dock survives that process dying."""
 
 from __future__ import annotations
