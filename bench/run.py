@@ -279,7 +279,8 @@ def bench_everything_memory(work: Path, tiny: Path) -> dict:
 def bench_classify(work: Path, vit_b: Path, per_patch_sample: int = 3) -> dict:
     """Land-cover classification (issue 5): encoder passes per 1000 cells when a raster is classified from
     its tile embeddings, and training-feature throughput, packed (16×16 patches of 64 px in one 1024 px input)
-    against per patch (each patch enlarged to 1024 px, seed 000's recipe). Target: packed ≥ 50× per patch."""
+    against per patch (each patch enlarged to 1024 px, the transfer-learning recipe). Target: packed ≥ 50× per
+    patch."""
     import dataclasses
 
     import torch

@@ -1,1 +1,3 @@
-"""``python -m sam_core``: the parser, one validation layer for options, and the commands."""
+"""``python -m sam_core``: the parser and dispatch (``main``), one module per command group (``info``,
+``segment``, ``everything``, ``evaluate``, ``landcover``, ``fetch``), the options check (``options``) and
+what the groups share (``common``)."""

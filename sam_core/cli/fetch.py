@@ -1,6 +1,6 @@
 """``python -m sam_core fetch-checkpoint``: a checkpoint download from a terminal, with a progress bar.
 
-Kept out of ``cli.py`` so that module stays a list of commands; ``make demo`` uses the same bar.
+A command group of its own, like the others beside ``main``; ``make demo`` uses the same bar.
 Standard library only, like ``checkpoints``.
 """
 

@@ -1,4 +1,5 @@
-"""Masks → polygons in the raster's CRS, and the post-processing of seed 001.
+"""Masks → polygons in the raster's CRS, and the usual clean-up of SAM masks in remote sensing (small
+isolated parts and holes removed, edges simplified).
 
 Polygons follow pixel edges exactly (rasterio's ``shapes``), holes kept. Post-processing, all judged by
 geodesic area so thresholds mean the same in any CRS: parts smaller than ``min_area_m2`` are dropped,

@@ -6,10 +6,10 @@ How a raster is classified with a head (``head``) trained on patches of ``patch_
   more than ``gsd_tolerance``, the raster is seen through a resampled view at the head's resolution
   (``ResampledSource``, anchored at the raster's origin; a factor within the tolerance of a whole number is
   used whole). Bands and stretch follow the head (see ``ClassifyOptions``).
-- **Cells.** Squares of ``patch_px`` working pixels by default (64 px at 10 m = 640 m for EuroSAT), or of
-  ``cell_size_m``, anchored at the raster's origin, never at the extent: a cell's class does not depend on
-  where the extent starts. Cells are clipped to the extent (and the raster), so they tile it without gaps or
-  overlaps; each clipped cell's ``area_m2`` is geodesic (``measures``).
+- **Cells** (``cells``). Squares of ``patch_px`` working pixels by default (64 px at 10 m = 640 m for
+  EuroSAT), or of ``cell_size_m``, anchored at the raster's origin, never at the extent: a cell's class does
+  not depend on where the extent starts. Cells are clipped to the extent (and the raster), so they tile it
+  without gaps or overlaps; each clipped cell's ``area_m2`` is geodesic (``measures``).
 - **Features from tile embeddings.** The working raster is cut into encoder-sized tiles anchored to the raster
   (``tiles``; no overlap by default), each encoded once through the embedding cache. A cell's feature is the
   mean of the encoder cells under it (area-weighted, nodata counting for nothing; ``features.pool_cells``),
@@ -22,9 +22,10 @@ How a raster is classified with a head (``head``) trained on patches of ``patch_
 - **Nodata.** A cell whose valid pixels cover less than ``min_valid_fraction`` of its part inside the raster
   is skipped, not classified.
 
-One tile is encoded at a time, and rows of cells are classified and released as soon as no later tile can
-add to them, so memory follows the width of the extent, not its area. Nothing is returned until every tile
-is done: a cancel raises ``Cancelled``.
+Where the cells and tiles lie is ``cells``; this module is the inference. One tile is encoded at a time, and
+rows of cells are classified and released as soon as no later tile can add to them, so memory follows the
+width of the extent, not its area. Nothing is returned until every tile is done: a cancel raises
+``Cancelled``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from pyproj import CRS
 from shapely import affinity
 
 from ..errors import Cancelled, SamCoreError
-from ..geo.crs import transform_xy
 from ..geo.gsd import ResampledSource, ground_gsd_m, refuse_upsampling, working_scale
 from ..geo.measures import measure
 from ..io import check_output_file, write_text
@@ -52,12 +52,11 @@ from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.estimate import seconds_per_tile
 from ..sam.model import LoadedModel
 from ..schema import CELL_FIELDS, CLASS_FIELDS  # noqa: F401 - their home was here
+from .cells import CellLayout, Cells, affine_params
 from .features import PACKED, cell_valid_fraction, overlap_lengths, pool_cells
 from .head import ClassifierHead
 
 STRETCHES = ("auto", "head", "raster")
-#: Points per extent edge when the extent comes in another CRS (its edges curve in the raster's CRS).
-EXTENT_EDGE_POINTS = 65
 
 
 @dataclass(frozen=True)
@@ -189,7 +188,15 @@ def classify_raster(
         )
     source, raster_gsd = _open_working(raster, head, options)
     with source:
-        layout = _Layout(source, model, head, options, raster_gsd)
+        layout = CellLayout(
+            source,
+            model.img_size,
+            options.overlap,
+            raster_gsd,
+            head.patch_px,
+            options.cell_size_m,
+            options.max_cells,
+        )
         area = layout.extent_polygon(extent, extent_crs)
         cells = layout.cells(area)
         tiles = layout.tiles_needed(cells)
@@ -198,13 +205,15 @@ def classify_raster(
             len(tiles), progress, len(tiles) * seconds_per_tile(model) if progress else None
         )
         tracker.step(0)  # the tile count and the estimate, before any encoding
-        records, skipped = layout.run(encoder, tiles, cells, tracker, is_cancelled)
+        records, skipped = _classify_tiles(
+            layout, head, options, encoder, tiles, cells, tracker, is_cancelled
+        )
         transform = source.transform
         result = ClassifyResult(
             cells=records,
             crs=source.crs,
             head=head,
-            extent=affinity.affine_transform(area, _affine_params(transform)),
+            extent=affinity.affine_transform(area, affine_params(transform)),
             raster=str(raster),
             model=model.info.name,
             raster_gsd_m=raster_gsd,
@@ -242,208 +251,96 @@ def _open_working(raster, head: ClassifierHead, options: ClassifyOptions) -> tup
     return ResampledSource(raster, scale, bands, head.stretch if use_head else None), gsd
 
 
-def _affine_params(t) -> list[float]:
-    return [t.a, t.b, t.d, t.e, t.c, t.f]
-
-
-@dataclass
-class _Cells:
-    """The cells an extent needs: index ranges, which are needed, and their clipped shapes (working px)."""
-
-    i0: int
-    j0: int
-    needed: np.ndarray  # (rows, cols) bool
-    shapes: np.ndarray  # (rows, cols) object: clipped polygon in working pixels, or None
-
-
-class _Layout:
-    """Working-pixel geometry of one run: cells, tiles, ownership, pooling."""
-
-    def __init__(self, source: ResampledSource, model, head, options: ClassifyOptions, raster_gsd: float):
-        self.source, self.head, self.options = source, head, options
-        self.grid = source.grid(model.img_size, options.overlap)
-        self.working_gsd = raster_gsd * source.scale
-        self.cell = (
-            float(head.patch_px) if options.cell_size_m is None else options.cell_size_m / self.working_gsd
+def _classify_tiles(
+    layout: CellLayout,
+    head: ClassifierHead,
+    options: ClassifyOptions,
+    encoder: TileEncoder,
+    tiles: list,
+    cells: Cells,
+    tracker: TileProgress,
+    is_cancelled,
+) -> tuple[list[dict], int]:
+    """Encode the tiles one at a time and classify each row of cells as soon as no later tile can add to it:
+    (cell records, cells skipped as mostly nodata)."""
+    c = layout.cell
+    n_rows, n_cols = cells.needed.shape
+    pending: dict[int, list[np.ndarray]] = {}  # cell row → [sums (cols, C), valid areas (cols,)]
+    records: list[dict] = []
+    skipped = 0
+    for k, tile in enumerate(tiles):
+        if is_cancelled and is_cancelled():
+            raise Cancelled()
+        encoded = encoder.encode(tile, is_cancelled)
+        embedding = encoded.embedding[0]
+        grid = embedding.shape[-1]
+        step = tile.size / grid
+        xlo, xhi = layout.owned(tile.col, layout.grid.n_cols)
+        ylo, yhi = layout.owned(tile.row, layout.grid.n_rows)
+        xr, yr = (
+            layout.cell_range(xlo, xhi, cells.i0, n_cols),
+            layout.cell_range(ylo, yhi, cells.j0, n_rows),
         )
-        self.width = source.raster_width / source.scale  # the raster's extent in working pixels (exact)
-        self.height = source.raster_height / source.scale
-
-    # -- where -------------------------------------------------------------------------------------
-    def extent_polygon(self, extent, extent_crs) -> shapely.Geometry:
-        raster_box = shapely.box(0.0, 0.0, self.width, self.height)
-        if extent is None:
-            return raster_box
-        xmin, ymin, xmax, ymax = extent
-        if not (xmin < xmax and ymin < ymax):
-            raise SamCoreError("the extent needs XMIN < XMAX and YMIN < YMAX")
-        crs = self.source.crs
-        if extent_crs is None or extent_crs == crs:
-            xs, ys = np.array([xmin, xmax, xmax, xmin]), np.array([ymin, ymin, ymax, ymax])
-        else:
-            t = np.linspace(0.0, 1.0, EXTENT_EDGE_POINTS)[:-1]
-            xs = np.concatenate(
-                [
-                    xmin + (xmax - xmin) * t,
-                    np.full_like(t, xmax),
-                    xmax - (xmax - xmin) * t,
-                    np.full_like(t, xmin),
-                ]
+        if len(xr) and len(yr):
+            ix, iy = np.arange(xr.start, xr.stop), np.arange(yr.start, yr.stop)
+            edges_x = tile.window.col_off + np.arange(grid + 1) * step
+            edges_y = tile.window.row_off + np.arange(grid + 1) * step
+            wx = overlap_lengths(
+                np.maximum(ix * c, xlo), np.minimum((ix + 1) * c, xhi), edges_x[:-1], edges_x[1:]
             )
-            ys = np.concatenate(
-                [
-                    np.full_like(t, ymin),
-                    ymin + (ymax - ymin) * t,
-                    np.full_like(t, ymax),
-                    ymax - (ymax - ymin) * t,
-                ]
+            wy = overlap_lengths(
+                np.maximum(iy * c, ylo), np.minimum((iy + 1) * c, yhi), edges_y[:-1], edges_y[1:]
             )
-            xs, ys = transform_xy(xs, ys, extent_crs, crs)
-        u, v = self.grid.map_to_pixel(xs, ys)
-        polygon = shapely.make_valid(shapely.Polygon(np.column_stack([u, v])))
-        area = _polygonal(shapely.intersection(polygon, raster_box))
-        if area.is_empty or area.area <= 0:
-            raise SamCoreError("the extent does not overlap the raster")
-        return area
-
-    def cells(self, area) -> _Cells:
-        c = self.cell
-        umin, vmin, umax, vmax = area.bounds
-        i0, i1 = math.floor(umin / c), max(math.ceil(umax / c), math.floor(umin / c) + 1)
-        j0, j1 = math.floor(vmin / c), max(math.ceil(vmax / c), math.floor(vmin / c) + 1)
-        rows, cols = j1 - j0, i1 - i0
-        if rows * cols > self.options.max_cells:
-            raise SamCoreError(
-                f"{rows * cols} cells of {c * self.working_gsd:g} m would be needed (at most "
-                f"{self.options.max_cells}): choose a larger cell size or a smaller extent"
-            )
-        jj, ii = np.mgrid[j0:j1, i0:i1]
-        boxes = shapely.box(ii * c, jj * c, (ii + 1) * c, (jj + 1) * c)
-        shapely.prepare(area)
-        whole = shapely.covers(area, boxes)
-        shapes = np.where(whole, boxes, None)
-        partial = ~whole & shapely.intersects(area, boxes)
-        if partial.any():
-            clipped = [_polygonal(g) for g in shapely.intersection(boxes[partial], area)]
-            shapes[partial] = [g if g.area > 1e-9 * c * c else None for g in clipped]
-        needed = shapely.is_geometry(shapes)
-        if not needed.any():
-            raise SamCoreError("the extent does not overlap the raster")
-        return _Cells(i0, j0, needed, shapes)
-
-    def _owned(self, index: int, count: int) -> tuple[float, float]:
-        """Working-pixel interval a tile row/column provides features for: up to the middle of each overlap."""
-        stride, half = self.grid.stride, self.grid.overlap / 2.0
-        low = index * stride + half if index > 0 else 0.0
-        high = (index + 1) * stride + half if index < count - 1 else index * stride + self.grid.tile_size
-        return low, high
-
-    def _cell_range(self, low: float, high: float, first: int, count: int) -> range:
-        c = self.cell
-        return range(max(first, math.floor(low / c)), min(first + count, math.ceil(high / c)))
-
-    def tiles_needed(self, cells: _Cells) -> list:
-        rows, cols = np.nonzero(cells.needed)
-        c = self.cell
-        u0, u1 = (cols.min() + cells.i0) * c, (cols.max() + cells.i0 + 1) * c
-        v0, v1 = (rows.min() + cells.j0) * c, (rows.max() + cells.j0 + 1) * c
-        needed = []
-        for tile in self.grid.tiles_for_pixel_box(u0, v0, u1, v1):
-            xr = self._cell_range(*self._owned(tile.col, self.grid.n_cols), cells.i0, cells.needed.shape[1])
-            yr = self._cell_range(*self._owned(tile.row, self.grid.n_rows), cells.j0, cells.needed.shape[0])
-            if len(xr) and len(yr):
-                block = cells.needed[
-                    yr.start - cells.j0 : yr.stop - cells.j0, xr.start - cells.i0 : xr.stop - cells.i0
-                ]
-                if block.any():
-                    needed.append(tile)
-        return needed
-
-    # -- what ----------------------------------------------------------------------------------------
-    def run(
-        self, encoder: TileEncoder, tiles, cells: _Cells, tracker: TileProgress, is_cancelled
-    ) -> tuple[list[dict], int]:
-        c = self.cell
-        n_rows, n_cols = cells.needed.shape
-        pending: dict[int, list[np.ndarray]] = {}  # cell row → [sums (cols, C), valid areas (cols,)]
-        records: list[dict] = []
-        skipped = 0
-        for k, tile in enumerate(tiles):
-            if is_cancelled and is_cancelled():
-                raise Cancelled()
-            encoded = encoder.encode(tile, is_cancelled)
-            embedding = encoded.embedding[0]
-            grid = embedding.shape[-1]
-            step = tile.size / grid
-            xlo, xhi = self._owned(tile.col, self.grid.n_cols)
-            ylo, yhi = self._owned(tile.row, self.grid.n_rows)
-            xr, yr = (
-                self._cell_range(xlo, xhi, cells.i0, n_cols),
-                self._cell_range(ylo, yhi, cells.j0, n_rows),
-            )
-            if len(xr) and len(yr):
-                ix, iy = np.arange(xr.start, xr.stop), np.arange(yr.start, yr.stop)
-                edges_x = tile.window.col_off + np.arange(grid + 1) * step
-                edges_y = tile.window.row_off + np.arange(grid + 1) * step
-                wx = overlap_lengths(
-                    np.maximum(ix * c, xlo), np.minimum((ix + 1) * c, xhi), edges_x[:-1], edges_x[1:]
-                )
-                wy = overlap_lengths(
-                    np.maximum(iy * c, ylo), np.minimum((iy + 1) * c, yhi), edges_y[:-1], edges_y[1:]
-                )
-                sums, areas = pool_cells(embedding, wy, wx, cell_valid_fraction(encoded.valid, grid))
-                for r, j in enumerate(iy):
-                    acc = pending.setdefault(int(j), [np.zeros((n_cols, sums.shape[-1])), np.zeros(n_cols)])
-                    acc[0][xr.start - cells.i0 : xr.stop - cells.i0] += sums[r]
-                    acc[1][xr.start - cells.i0 : xr.stop - cells.i0] += areas[r]
-            last_of_row = k + 1 == len(tiles) or tiles[k + 1].row != tile.row
-            if last_of_row:
-                done = sorted(j for j in pending if (j + 1) * c <= yhi or k + 1 == len(tiles))
-                for j in done:
-                    sums, areas = pending.pop(j)
-                    skipped += self._classify_row(j, sums, areas, cells, records)
-            if k + 1 < len(tiles):
-                tracker.step(k + 1)
-        tracker.done()
-        return records, skipped
-
-    def _classify_row(self, j: int, sums, areas, cells: _Cells, records: list[dict]) -> int:
-        c = self.cell
-        row = j - cells.j0
-        cols = np.flatnonzero(cells.needed[row])
-        ii = cols + cells.i0
-        inside = np.clip(np.minimum((ii + 1) * c, self.width) - np.maximum(ii * c, 0.0), 0.0, None)
-        inside *= max(0.0, min((j + 1) * c, self.height) - max(j * c, 0.0))
-        fraction = np.divide(areas[cols], inside, out=np.zeros(len(cols)), where=inside > 0)
-        keep = fraction >= self.options.min_valid_fraction - 1e-9
-        kept = cols[keep]
-        features = sums[kept] / areas[kept][:, None]
-        probabilities = self.head.predict_proba(features.astype(np.float32))
-        transform = _affine_params(self.source.transform)
-        crs = self.source.crs
-        for col, p in zip(kept, probabilities):
-            k = int(p.argmax())
-            geometry = affinity.affine_transform(cells.shapes[row, col], transform)
-            records.append(
-                {
-                    "id": len(records) + 1,
-                    "geometry": geometry,
-                    "class": self.head.class_names[k],
-                    "class_id": k,
-                    "probability": float(p[k]),
-                    "area_m2": measure(geometry, crs).area_m2,
-                    "colour": self.head.colours[k],
-                }
-            )
-        return int((~keep).sum())
+            sums, areas = pool_cells(embedding, wy, wx, cell_valid_fraction(encoded.valid, grid))
+            for r, j in enumerate(iy):
+                acc = pending.setdefault(int(j), [np.zeros((n_cols, sums.shape[-1])), np.zeros(n_cols)])
+                acc[0][xr.start - cells.i0 : xr.stop - cells.i0] += sums[r]
+                acc[1][xr.start - cells.i0 : xr.stop - cells.i0] += areas[r]
+        last_of_row = k + 1 == len(tiles) or tiles[k + 1].row != tile.row
+        if last_of_row:
+            done = sorted(j for j in pending if (j + 1) * c <= yhi or k + 1 == len(tiles))
+            for j in done:
+                sums, areas = pending.pop(j)
+                min_valid = options.min_valid_fraction
+                skipped += _classify_row(layout, head, min_valid, j, sums, areas, cells, records)
+        if k + 1 < len(tiles):
+            tracker.step(k + 1)
+    tracker.done()
+    return records, skipped
 
 
-def _polygonal(geometry) -> shapely.Geometry:
-    """The polygonal part of an intersection (touching edges can add lines or points)."""
-    if geometry.geom_type in ("Polygon", "MultiPolygon"):
-        return geometry
-    parts = [g for g in shapely.get_parts(geometry) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
+def _classify_row(
+    layout: CellLayout, head: ClassifierHead, min_valid: float, j: int, sums, areas, cells: Cells, records
+) -> int:
+    """Classify cell row ``j`` from its pooled features; the number of cells skipped as mostly nodata."""
+    c = layout.cell
+    row = j - cells.j0
+    cols = np.flatnonzero(cells.needed[row])
+    ii = cols + cells.i0
+    inside = np.clip(np.minimum((ii + 1) * c, layout.width) - np.maximum(ii * c, 0.0), 0.0, None)
+    inside *= max(0.0, min((j + 1) * c, layout.height) - max(j * c, 0.0))
+    fraction = np.divide(areas[cols], inside, out=np.zeros(len(cols)), where=inside > 0)
+    keep = fraction >= min_valid - 1e-9
+    kept = cols[keep]
+    features = sums[kept] / areas[kept][:, None]
+    probabilities = head.predict_proba(features.astype(np.float32))
+    transform = affine_params(layout.source.transform)
+    crs = layout.source.crs
+    for col, p in zip(kept, probabilities):
+        k = int(p.argmax())
+        geometry = affinity.affine_transform(cells.shapes[row, col], transform)
+        records.append(
+            {
+                "id": len(records) + 1,
+                "geometry": geometry,
+                "class": head.class_names[k],
+                "class_id": k,
+                "probability": float(p[k]),
+                "area_m2": measure(geometry, crs).area_m2,
+                "colour": head.colours[k],
+            }
+        )
+    return int((~keep).sum())
 
 
 # -- summary files ----------------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ cover it, weighted by how much of each cell is valid (nodata counts for nothing)
   serves 256 patches, and every patch is seen at its own scale with neighbours around it, exactly as the cells
   of a raster tile are seen when a raster is classified: ``classify`` pools the same cells of the tile
   embeddings with the same ``pool_cells``.
-- **per-patch** (seed 000's recipe): each patch is enlarged to the encoder input on its own and its whole
-  embedding is averaged. One encoder pass per patch; kept to compare. Its features describe a 16× enlarged
-  patch, which a raster tile never shows the encoder, so a head trained on them cannot classify rasters.
+- **per-patch** (the frozen-encoder transfer-learning recipe, Albughdadi et al.): each patch is enlarged to
+  the encoder input on its own and its whole embedding is averaged. One encoder pass per patch; kept to
+  compare. Its features describe a 16× enlarged patch, which a raster tile never shows the encoder, so a head
+  trained on them cannot classify rasters.
 
 Features are cached by content (``EmbeddingCache``, on disk when it has a folder): the key holds the model's
 fingerprint, the mode, how pixels are made (bands, stretch, patch size) and the sha256 of every file in the
@@ -164,7 +165,7 @@ def _encode_packed(patches: PatchSet, model: LoadedModel, group: list[int]) -> n
 
 
 def _encode_alone(patches: PatchSet, model: LoadedModel, group: list[int]) -> np.ndarray:
-    """Seed 000's way: the patch enlarged to the encoder input, its whole embedding averaged."""
+    """The transfer-learning recipe: the patch enlarged to the encoder input, its whole embedding averaged."""
     (index,) = group
     rgb, mask = patches.read(index)
     embedding = _encode(model, rgb, mask)

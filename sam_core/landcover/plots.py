@@ -1,6 +1,7 @@
 """PNG charts of a training run, drawn with Pillow (no plotting library needed).
 
-``training_curves_png``: loss and accuracy per epoch, training and held-out, side by side (seed 000's figure);
+``training_curves_png``: loss and accuracy per epoch, training and held-out, side by side (as the
+frozen-encoder transfer-learning study plots them);
 ``confusion_png``: the confusion matrix, counts in the cells, shaded by the share of each true class;
 ``sweep_png``: held-out accuracy and macro F1 against the training fraction (the split sweep).
 Files are written to a temporary name and renamed, like every other output.

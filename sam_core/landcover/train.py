@@ -1,9 +1,10 @@
-"""Train a classifier head on a frozen SAM encoder (seed 000), reproducibly, with a train/held-out split sweep.
+"""Train a classifier head on a frozen SAM encoder (the frozen-encoder classifier of SAM transfer learning
+for remote sensing, Albughdadi et al.), reproducibly, with a train/held-out split sweep.
 
 1. The data set (EuroSAT layout) is scanned and every patch's pooled encoder feature computed once
    (``features``: packed by default), through the content-keyed feature cache.
-2. For each training fraction (e.g. 0.2, 0.5, 0.8: seed 000's sweep), the patches are split per class with the
-   seed (stratified: every class keeps at least one patch on each side), a head is trained on the cached
+2. For each training fraction (e.g. 0.2, 0.5, 0.8: the split sweep of that study), the patches are split per
+   class with the seed (stratified: every class keeps at least one patch on each side), a head is trained on the cached
    features of the training part and scored on the held-out part: accuracy, per-class precision/recall/F1,
    confusion matrix, and the loss/accuracy curves per epoch.
 3. The head trained on the largest fraction is the one returned to be saved.

@@ -9,7 +9,7 @@ import pytest
 import rasterio
 import shapely
 
-from sam_core.evaluation.evaluate import evaluate
+from sam_core.evaluation.evaluate import EvaluateOptions, evaluate
 
 
 def _layer(path, geometries, crs: str):
@@ -31,7 +31,7 @@ def test_a_world_polygon_on_a_utm_grid_covers_the_grid(tmp_path, rgb_tif, world)
     box = shapely.box(t.c + 100 * t.a, t.f + 200 * t.e, t.c + 300 * t.a, t.f + 100 * t.e)  # 200 × 100 px
     pred = _layer(tmp_path / "world.gpkg", [world], "EPSG:4326")
     ref = _layer(tmp_path / "box.gpkg", [box], "EPSG:32618")
-    row = evaluate([(pred, ref, rgb_tif)], include_nodata=True)["images"][0]
+    row = evaluate([(pred, ref, rgb_tif)], EvaluateOptions(include_nodata=True))["images"][0]
     assert row["predicted_objects"] == 1 and row["reference_objects"] == 1
     assert row["tp"] + row["fp"] == width * height  # the world covers every pixel
     assert row["tp"] == 200 * 100 and row["fn"] == 0

@@ -1,0 +1,106 @@
+"""What several command groups share: the argument types of prompts and bands, the option groups of every
+encoding command, and the one progress line on stderr.
+
+Kept apart from ``main`` (the parser and the dispatch) so each command module can use them without importing
+the module that imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from .options import finite, real, whole
+
+
+def point(text: str) -> tuple[float, float, int]:
+    """argparse type: ``X,Y`` or ``X,Y,LABEL`` (LABEL 1 foreground, 0 background)."""
+    parts = text.split(",")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        x, y = finite(parts[0]), finite(parts[1])
+        label = int(parts[2]) if len(parts) == 3 else 1
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a point is X,Y or X,Y,LABEL (LABEL 1 or 0) of finite numbers, not {text!r}"
+        ) from None
+    if label not in (0, 1):
+        raise argparse.ArgumentTypeError(f"a point's LABEL is 1 (foreground) or 0 (background), not {label}")
+    return x, y, label
+
+
+def box(text: str) -> tuple[float, float, float, float]:
+    """argparse type: ``XMIN,YMIN,XMAX,YMAX`` of finite numbers, minimum below maximum."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+        if len(values) != 4:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a box is XMIN,YMIN,XMAX,YMAX, not {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"a box is four finite numbers, not {text!r}")
+    if not (values[0] < values[2] and values[1] < values[3]):
+        raise argparse.ArgumentTypeError(f"a box needs XMIN < XMAX and YMIN < YMAX: {text!r}")
+    return values
+
+
+def bands(text: str) -> tuple[int, ...]:
+    """argparse type: band numbers like ``4,3,2`` (how many is checked where the raster is opened)."""
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bands are 1 or 3 band numbers like 4,3,2, not {text!r}") from None
+
+
+def add_engine_options(command: argparse.ArgumentParser) -> None:
+    """Raster, checkpoint, bands, cache, device and tile size: what every encoding command takes."""
+    command.add_argument("raster")
+    command.add_argument(
+        "--checkpoint", required=True, help="SAM checkpoint (.pth), e.g. sam_vit_b_01ec64.pth"
+    )
+    command.add_argument("--bands", type=bands, help="1 or 3 band numbers (default: RGB / first three)")
+    command.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
+    command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    command.add_argument("--tile-size", type=whole(16), default=1024)
+
+
+def add_extent_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--extent", type=box, metavar="XMIN,YMIN,XMAX,YMAX", help="default: the whole raster"
+    )
+    command.add_argument("--extent-crs", help="CRS of --extent (default: the raster's CRS)")
+
+
+def add_model_options(command: argparse.ArgumentParser, out_default: str) -> None:
+    """The engine options plus output and post-processing: what every segmenting command takes."""
+    add_engine_options(command)
+    command.add_argument(
+        "--out", default=out_default, help=f"output .gpkg or .geojson (default {out_default})"
+    )
+    command.add_argument("--min-area-m2", type=real(0), default=0.0, help="drop parts smaller than this")
+    command.add_argument("--min-hole-m2", type=real(0), default=0.0, help="fill holes smaller than this")
+    command.add_argument(
+        "--simplify-px", type=real(0), default=0.0, help="simplification tolerance in pixels"
+    )
+
+
+_last_progress: list = [None]
+
+
+def reset_progress() -> None:
+    """Forget the last line shown: each run of ``main`` starts at no progress."""
+    _last_progress[0] = None
+
+
+def progress(fraction: float) -> None:
+    """``progress: 37% tile 2 of 4, about 3 min left`` (percent rounded down: 100% only when done); a line
+    only when the percent or the tile changes."""
+    percent, tile = int(fraction * 100 + 1e-9), getattr(fraction, "tile", None)
+    if _last_progress[0] == (percent, tile):
+        return
+    _last_progress[0] = (percent, tile)
+    detail = fraction.describe() if hasattr(fraction, "describe") else ""
+    line = f"progress: {percent}%"
+    print(f"{line} {detail}" if detail else line, file=sys.stderr, flush=True)
