@@ -1,4 +1,7 @@
-"""Shared fixtures: the plugin package under a fixed name, the shared rasters, tiny random-weight SAMs.
+"""Fixtures every level needs: the shared rasters, a tiny random-weight SAM, the plugin package under a fixed name.
+
+QGIS fixtures live in the conftest of the level that needs them (tests/ui, tests/plugin, tests/processing);
+core ones in tests/core/conftest.py, which needs no QGIS.
 
 The repository root *is* the plugin package, and a clone's folder name need not be a Python identifier,
 so the package is loaded explicitly under the name ``terrasam`` (as QGIS would load it from its plugin
@@ -7,6 +10,7 @@ folder). ``sam_core`` is importable on its own from the root, exactly as ``pytho
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -57,16 +61,14 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def payload(tiny_checkpoint) -> tuple[bytes, str]:
+    """The tiny checkpoint's bytes and their SHA-256, as a download server would serve them."""
+    data = Path(tiny_checkpoint).read_bytes()
+    return data, hashlib.sha256(data).hexdigest()
+
+
 @pytest.fixture(scope="session")
 def terrasam():
-    """The plugin package, imported as QGIS imports it."""
+    """The plugin package, imported as QGIS imports it (tests/ui, processing, plugin and project's i18n)."""
     return load_plugin_package()
-
-
-@pytest.fixture
-def opened(terrasam, qgis_iface, qgis_new_project, monkeypatch, tmp_path):
-    """The plugin with its dock open (no model yet); torn down with unload()."""
-    from ui_helpers import open_dock
-
-    with open_dock(terrasam, qgis_iface, monkeypatch, tmp_path) as plugin:
-        yield plugin

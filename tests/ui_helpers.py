@@ -1,7 +1,7 @@
 """Helpers for driving the dock in real QGIS: open it, wait for tasks, send map-tool events.
 
-Test modules define their own ``opened`` fixture around ``open_dock`` (a fixture imported from here would
-trip ruff's F811), so each file shows what it sets up.
+``opened`` (the dock open, no model) is the fixture around ``open_dock`` that tests/ui/conftest.py and
+tests/plugin/conftest.py import; a module that needs more set-up extends it under the same name.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import traceback
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+import pytest
 from qgis.core import (
     Qgis,
     QgsApplication,
@@ -96,6 +97,13 @@ def open_dock(terrasam, iface, monkeypatch, tmp_path: Path, isolate: bool = True
             plugin.unload()
             flush_deletes()
     assert not errors, "".join(traceback.format_exception(*errors[0]))
+
+
+@pytest.fixture
+def opened(terrasam, qgis_iface, qgis_new_project, monkeypatch, tmp_path):
+    """The plugin with its dock open (no model yet); torn down with unload()."""
+    with open_dock(terrasam, qgis_iface, monkeypatch, tmp_path) as plugin:
+        yield plugin
 
 
 def flush_deletes() -> None:

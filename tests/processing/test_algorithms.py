@@ -36,7 +36,6 @@ from qgis.core import (
 from ui_helpers import assert_object_style, stored_styles
 
 from bench.patchsets import CLASSES, write_class_mosaic, write_patch_set
-from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
 
 ALGORITHMS = {
     "encoderaster",
@@ -58,13 +57,6 @@ def processing(qgis_processing, terrasam):
     plugin.initProcessing()
     yield qgis_processing_module
     plugin.unload()
-
-
-@pytest.fixture(scope="module")
-def sam(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("sam") / "sam256.pth"
-    save_random_checkpoint(path, tiny_config(img_size=256), seed=0)
-    return str(path)
 
 
 def temp_files() -> set[str]:

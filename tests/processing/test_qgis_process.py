@@ -15,18 +15,9 @@ import shapely
 from cli_helpers import fresh_process_report
 from pyproj import CRS
 
-from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
-
 ROOT = Path(__file__).resolve().parents[2]
 QGIS_PROCESS = Path("/usr/bin/qgis_process.bin")  # Debian's qgis_process wrapper passes a flag 3.22 rejects
 CENTRE = (220_000.0, 2_720_000.0)  # inside RGB.byte.tif (UTM 18N)
-
-
-@pytest.fixture(scope="module")
-def sam(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("sam") / "sam256.pth"
-    save_random_checkpoint(path, tiny_config(img_size=256), seed=0)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 from qgis.core import QgsCategorizedSymbolRenderer, QgsDistanceArea, QgsProject, QgsTask
-from ui_helpers import Messages, add_raster, engine_held_at, load_model, wait_for_tasks, wait_until
+from ui_helpers import Messages, engine_held_at, wait_for_tasks, wait_until
 
 CLASSES = ("Forest", "River", "Residential", "AnnualCrop")
 
@@ -27,11 +27,10 @@ def write_head(path, checkpoint, gsd: float, seed: int = 0):
 
 
 @pytest.fixture
-def ready(opened, qgis_iface, rgb_tif, tiny_checkpoint, tmp_path):
-    """RGB.byte.tif (300 m pixels) in view, the tiny model loaded and a head at the raster's resolution."""
-    layer = add_raster(rgb_tif, qgis_iface.mapCanvas())
-    opened.dock.layer_combo.setLayer(layer)
-    load_model(opened, tiny_checkpoint)
+def ready(ready, tiny_checkpoint, tmp_path):
+    """The shared ready dock (tests/ui/conftest.py: RGB.byte.tif, 300 m pixels, in view and the tiny model
+    loaded) with a head at the raster's resolution."""
+    opened, layer = ready
     opened.dock.head_widget.setFilePath(str(write_head(tmp_path / "head.pth", tiny_checkpoint, 300.0)))
     return opened, layer
 

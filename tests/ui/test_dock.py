@@ -51,16 +51,6 @@ from bench.rasters import write_test_raster
 OUTPUT_MEMORY, OUTPUT_LAYER, OUTPUT_GPKG = 0, 1, 2  # the dock's "Write to" choices, in order
 
 
-@pytest.fixture
-def ready(opened, qgis_iface, rgb_tif, tiny_checkpoint):
-    """The dock over RGB.byte.tif (canvas in the raster's CRS) with the tiny model loaded."""
-    layer = add_raster(rgb_tif, qgis_iface.mapCanvas())
-    opened.dock.layer_combo.setLayer(layer)
-    load_model(opened, tiny_checkpoint)
-    assert opened.controller.state is not None
-    return opened, layer
-
-
 @pytest.fixture(scope="module")
 def big_tif(tmp_path_factory):
     """2500×2500 pixels: a 3×3 grid of 1024-pixel tiles (overlap 256) in the controller's Segmenter."""

@@ -10,12 +10,6 @@ from qgis.PyQt.QtWidgets import QScrollArea
 from ui_helpers import Messages, add_raster, drag, load_model, open_dock, release
 
 
-@pytest.fixture
-def opened(terrasam, qgis_iface, qgis_new_project, monkeypatch, tmp_path):
-    with open_dock(terrasam, qgis_iface, monkeypatch, tmp_path) as plugin:
-        yield plugin
-
-
 def test_the_dock_scrolls_and_fits_a_1366x768_laptop_beside_the_toolbox(opened):
     dock = opened.dock
     assert isinstance(dock.widget(), QScrollArea) and dock.widget().widgetResizable()

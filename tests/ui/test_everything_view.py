@@ -16,7 +16,6 @@ from ui_helpers import (
     Messages,
     add_raster,
     engine_held_at,
-    load_model,
     wait_for_tasks,
     wait_until,
 )
@@ -27,12 +26,10 @@ OUTPUT_GPKG = 2  # the dock's "Write to" choices: memory, existing layer, GeoPac
 
 
 @pytest.fixture
-def ready(opened, qgis_iface, rgb_tif, tiny_checkpoint):
-    """RGB.byte.tif on the canvas (in its own CRS, whole raster in view), the tiny model loaded, a 2×2 point
-    grid and no quality thresholds."""
-    layer = add_raster(rgb_tif, qgis_iface.mapCanvas())
-    opened.dock.layer_combo.setLayer(layer)
-    load_model(opened, tiny_checkpoint)
+def ready(ready):
+    """The shared ready dock (tests/ui/conftest.py: RGB.byte.tif on the canvas in its own CRS, whole raster in
+    view, the tiny model loaded) with a 2×2 point grid and no quality thresholds."""
+    opened, layer = ready
     controller = opened.controller
     controller.everything_options = {"pred_iou_thresh": 0.0, "stability_score_thresh": 0.0}
     opened.dock.points_per_side.setValue(2)

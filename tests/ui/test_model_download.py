@@ -3,29 +3,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
-from pathlib import Path
 
 import pytest
 from local_http import serve
 from qgis.core import QgsApplication, QgsSettings
-from ui_helpers import open_dock, wait_until
+from ui_helpers import wait_until
 
 from sam_core.sam.checkpoints import OFFICIAL
 
 
 @pytest.fixture
-def opened(terrasam, qgis_iface, qgis_new_project, monkeypatch, tmp_path):
-    with open_dock(terrasam, qgis_iface, monkeypatch, tmp_path) as plugin:
-        QgsSettings().setValue("TerraSAM/checkpoint_dir", str(tmp_path / "profile" / "checkpoints"))
-        yield plugin
-
-
-@pytest.fixture(scope="module")
-def payload(tiny_checkpoint) -> tuple[bytes, str]:
-    data = Path(tiny_checkpoint).read_bytes()
-    return data, hashlib.sha256(data).hexdigest()
+def opened(opened, tmp_path):
+    """The shared open dock (tests/ui/conftest.py), its checkpoint folder in the test's own profile."""
+    QgsSettings().setValue("TerraSAM/checkpoint_dir", str(tmp_path / "profile" / "checkpoints"))
+    return opened
 
 
 def dialog_of(plugin):

@@ -50,11 +50,6 @@ ACCURACY_BAR = 0.85
 
 
 @pytest.fixture(scope="module")
-def model(tiny_checkpoint):
-    return load_model(tiny_checkpoint, "cpu")
-
-
-@pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("classify")
 

@@ -36,7 +36,6 @@ from sam_core.geo.tiles import TileGrid
 from sam_core.geo.vectorize import mask_to_geometry
 from sam_core.prompting.everything import EverythingOptions, segment_everything
 from sam_core.prompting.merge import TileObject, merge_tile_objects
-from sam_core.sam.model import load_model
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -269,11 +268,6 @@ def test_the_merge_does_not_depend_on_the_order_of_the_tile_objects():
 # -- the tiny model ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tiny_checkpoint):
-    return load_model(tiny_checkpoint, "cpu")
-
-
 def fast_options(**changes) -> EverythingOptions:
     """Few prompts, every mask kept (the random model's quality scores are meaningless)."""
     base = {
@@ -318,7 +312,7 @@ def write_island_raster(path: Path, width: int = 1720, height: int = 1152) -> Pa
     return path
 
 
-def test_objects_inside_two_shifted_extents_do_not_depend_on_where_the_extent_starts(tmp_path, tiny_model):
+def test_objects_inside_two_shifted_extents_do_not_depend_on_where_the_extent_starts(tmp_path, model):
     path = write_island_raster(tmp_path / "islands.tif")
     options = fast_options()
     x0, y0 = ISLAND_ORIGIN
@@ -327,8 +321,8 @@ def test_objects_inside_two_shifted_extents_do_not_depend_on_where_the_extent_st
     second_extent = (first_extent[0] + shift, first_extent[1], first_extent[2] + shift, first_extent[3])
 
     with RasterSource(path) as source:
-        first = segment_everything(source, tiny_model, extent=first_extent, options=options)
-        second = segment_everything(source, tiny_model, extent=second_extent, options=options)
+        first = segment_everything(source, model, extent=first_extent, options=options)
+        second = segment_everything(source, model, extent=second_extent, options=options)
 
     # the shift changes which tiles run (the second extent reaches a fifth tile column, not the first one's
     # objects at the far left), so the two results as a whole differ
@@ -398,7 +392,7 @@ def test_peak_memory_does_not_grow_with_the_raster(tmp_path, tiny_checkpoint):
 # -- cancel --------------------------------------------------------------------------------------------
 
 
-def test_cancel_after_the_first_tile_raises_cancelled(rgb_tif, tiny_model):
+def test_cancel_after_the_first_tile_raises_cancelled(rgb_tif, model):
     options = fast_options(stability_score_thresh=0.5)
     progress: list[float] = []
     with RasterSource(rgb_tif) as source:
@@ -406,7 +400,7 @@ def test_cancel_after_the_first_tile_raises_cancelled(rgb_tif, tiny_model):
         with pytest.raises(Cancelled):
             segment_everything(
                 source,
-                tiny_model,
+                model,
                 options=options,
                 progress=progress.append,
                 is_cancelled=lambda: bool(progress),
@@ -416,13 +410,13 @@ def test_cancel_after_the_first_tile_raises_cancelled(rgb_tif, tiny_model):
     assert progress == [pytest.approx(1 / n_tiles)]
 
 
-def test_progress_rises_batch_by_batch_inside_each_tile_and_ends_at_one(rgb_tif, tiny_model):
+def test_progress_rises_batch_by_batch_inside_each_tile_and_ends_at_one(rgb_tif, model):
     """4 points in batches of 1: four reports per tile, (tile + batches done / 4) / 4, the fourth once the
     tile's masks are polygons, and 1.0 when the result is complete."""
     options = fast_options(points_per_batch=1, stability_score_thresh=0.5)
     seen: list = []
     with RasterSource(rgb_tif) as source:
-        result = segment_everything(source, tiny_model, options=options, progress=seen.append)
+        result = segment_everything(source, model, options=options, progress=seen.append)
     assert result.tiles == 4
     inside_first = [p for p in seen if p < 0.25]
     assert [float(p) for p in inside_first] == pytest.approx([1 / 16, 2 / 16, 3 / 16])  # before tile 1 ends
@@ -434,14 +428,14 @@ def test_progress_rises_batch_by_batch_inside_each_tile_and_ends_at_one(rgb_tif,
     assert seen[-1].describe() == "tile 4 of 4" and seen[-1].seconds_left == 0
 
 
-def test_a_cancel_inside_a_tile_lands_within_two_seconds(rgb_tif, tiny_model):
+def test_a_cancel_inside_a_tile_lands_within_two_seconds(rgb_tif, model):
     """64 points per tile in batches of 1: a tile takes many seconds, a batch a fraction of one. Before
     the fix, the whole tile ran before cancel was looked at."""
     options = fast_options(points_per_side=8, points_per_batch=1, stability_score_thresh=0.5)
     cancel = CancelMidTile()
     with RasterSource(rgb_tif) as source, pytest.raises(Cancelled):
         segment_everything(
-            source, tiny_model, options=options, progress=cancel.progress, is_cancelled=cancel.is_cancelled
+            source, model, options=options, progress=cancel.progress, is_cancelled=cancel.is_cancelled
         )
     latency = cancel.latency()
     print(f"cancel latency: {latency:.2f} s")
@@ -449,11 +443,11 @@ def test_a_cancel_inside_a_tile_lands_within_two_seconds(rgb_tif, tiny_model):
     assert cancel.seen and max(cancel.seen) < 0.25  # it landed inside the first tile
 
 
-def test_cancel_before_the_first_tile_does_no_work(rgb_tif, tiny_model):
+def test_cancel_before_the_first_tile_does_no_work(rgb_tif, model):
     progress: list[float] = []
     with RasterSource(rgb_tif) as source, pytest.raises(Cancelled):
         segment_everything(
-            source, tiny_model, options=fast_options(), progress=progress.append, is_cancelled=lambda: True
+            source, model, options=fast_options(), progress=progress.append, is_cancelled=lambda: True
         )
     assert progress == []
 
@@ -596,13 +590,13 @@ def _parts_by_area(geometry, crs) -> list[tuple[float, object]]:
     return sorted(((measure(p, crs).area_m2, p) for p in shapely.get_parts(geometry)), key=lambda t: t[0])
 
 
-def test_largest_part_only_keeps_the_largest_part_of_each_object(rgb_tif, tiny_model):
+def test_largest_part_only_keeps_the_largest_part_of_each_object(rgb_tif, model):
     options = fast_options(tile_size=800)  # one tile over the whole 791×718 raster
     with RasterSource(rgb_tif) as source:
         crs = source.crs
-        every_part = segment_everything(source, tiny_model, options=options).objects
+        every_part = segment_everything(source, model, options=options).objects
         largest = segment_everything(
-            source, tiny_model, options=fast_options(tile_size=800, largest_part_only=True)
+            source, model, options=fast_options(tile_size=800, largest_part_only=True)
         ).objects
     assert any(len(o["geometry"].geoms) > 1 for o in every_part), "no multi-part object: nothing to test"
     assert len(largest) == len(every_part)
@@ -615,19 +609,19 @@ def test_largest_part_only_keeps_the_largest_part_of_each_object(rgb_tif, tiny_m
         assert single["score"] == whole["score"]
 
 
-def test_min_area_drops_parts_below_it_and_every_object_above_all_areas(rgb_tif, tiny_model):
+def test_min_area_drops_parts_below_it_and_every_object_above_all_areas(rgb_tif, model):
     with RasterSource(rgb_tif) as source:
         crs = source.crs
-        baseline = segment_everything(source, tiny_model, options=fast_options(tile_size=800)).objects
+        baseline = segment_everything(source, model, options=fast_options(tile_size=800)).objects
         areas = sorted(a for o in baseline for a, _ in _parts_by_area(o["geometry"], crs))
         assert len(areas) >= 3
         threshold = areas[len(areas) // 2]
         middle = segment_everything(
-            source, tiny_model, options=fast_options(tile_size=800, min_area_m2=threshold)
+            source, model, options=fast_options(tile_size=800, min_area_m2=threshold)
         ).objects
         none = segment_everything(
             source,
-            tiny_model,
+            model,
             options=fast_options(tile_size=800, min_area_m2=max(o["area_m2"] for o in baseline) + 1.0),
         ).objects
     assert none == []

@@ -8,12 +8,6 @@ import pytest
 
 from sam_core.geo.raster import RasterSource
 from sam_core.sam.embeddings import EmbeddingCache, TileEncoder
-from sam_core.sam.model import load_model
-
-
-@pytest.fixture(scope="module")
-def model(tiny_checkpoint):
-    return load_model(tiny_checkpoint, "cpu")
 
 
 def _first_key(encoder: TileEncoder, tile) -> str:

@@ -19,12 +19,6 @@ from sam_core.errors import Cancelled, SamCoreError
 from sam_core.sam.checkpoints import BASE_URL_ENV, OFFICIAL, download, resolve, user_cache
 
 
-@pytest.fixture(scope="module")
-def payload(tiny_checkpoint) -> tuple[bytes, str]:
-    data = Path(tiny_checkpoint).read_bytes()
-    return data, hashlib.sha256(data).hexdigest()
-
-
 def fetch(*args, env_extra=None) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run(

@@ -13,12 +13,6 @@ import torch
 from sam_core.errors import Cancelled
 from sam_core.geo.raster import RasterSource
 from sam_core.sam.embeddings import EmbeddingCache, TileEncoder, run_image_encoder
-from sam_core.sam.model import load_model
-
-
-@pytest.fixture(scope="module")
-def model(tiny_checkpoint):
-    return load_model(tiny_checkpoint, "cpu")
 
 
 def test_the_block_by_block_pass_equals_the_encoders_own_forward(model):
