@@ -146,10 +146,13 @@ class PromptController:
     def _key(self, tile: dict) -> tuple:
         return (self.layer.source(), self.bands, tile["col"], tile["row"])
 
-    @reports_errors
     def encode_view(self) -> None:
-        if not self._check_ready():
-            return
+        if self._check_ready():
+            self._encode_missing()
+
+    @reports_errors
+    def _encode_missing(self) -> None:
+        """Encode the tiles in view that the engine says are not encoded yet."""
         todo = self.engine.call(
             "tiles_for_extent", {"extent": self._canvas_extent(), "crs": self._canvas_crs(), "missing": True}
         )
