@@ -126,9 +126,12 @@ class Engine:
         from ..prompting.segment import Segmenter
         from ..prompting.session import PromptSession
 
-        known = self._encoded.setdefault((str(self.source.path), tuple(self.source.bands)), set())
-        segmenter = Segmenter(self.source, self.model, self.cache, encoded=known)
+        segmenter = Segmenter(self.source, self.model, self.cache, encoded=self._known(self.source))
         self.session = PromptSession(segmenter, crs=self.prompt_crs)
+
+    def _known(self, source: RasterSource) -> set[tuple[int, int]]:
+        """The grid positions of ``source`` known to be encoded with the loaded model (kept across sessions)."""
+        return self._encoded.setdefault((str(source.path), tuple(source.bands)), set())
 
     def _ready_session(self):
         if self.model is None:
@@ -232,7 +235,11 @@ class Engine:
         session = self.session
         with RasterSource(path, bands=tuple(bands)) as source:
             ours = session is not None and _same_raster(session.segmenter.source, source)
-            segmenter = session.segmenter if ours else Segmenter(source, model, self.cache)
+            segmenter = (
+                session.segmenter
+                if ours
+                else Segmenter(source, model, self.cache, encoded=self._known(source))
+            )
             segmenter.encode_tiles([tuple(t) for t in tiles], source, progress, is_cancelled)
         return {"encoded": [list(t) for t in tiles]}
 
