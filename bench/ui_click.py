@@ -2,7 +2,8 @@
 
 Runs the real dock and controller in an offscreen QGIS (started by this script, in its own process), with
 pytest-qgis's stand-in iface, a random-weight vit_b, and a tile already encoded. The figure includes the
-round trip to the engine process (two calls per click: which tile, then the preview). Prints one JSON object.
+round trip to the engine process (one request per click on an encoded tile, answered with the preview).
+Prints one JSON object.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import numpy as np
 from pyproj import CRS
 from shapely.geometry import MultiPolygon
 
+from ..errors import SamCoreError
 from ..geo.measures import Measures, measure
 from ..geo.raster import RasterSource
 from ..geo.tiles import Tile
@@ -31,6 +32,15 @@ def prompt_overlap(tile_size: int) -> int:
     """Tile overlap for prompting: 256 px (an object up to a quarter tile wide fits whole in some tile), a
     quarter of smaller tiles."""
     return min(DEFAULT_OVERLAP, tile_size // 4)
+
+
+class TileNotEncoded(SamCoreError):
+    """The prompts need a tile that is not encoded yet, and the caller asked not to encode it in the call
+    (the dock encodes it in a background job, then asks again)."""
+
+    def __init__(self, tile: Tile) -> None:
+        super().__init__(f"tile ({tile.col}, {tile.row}) must be encoded first")
+        self.tile = tile
 
 
 @dataclass(frozen=True)
@@ -109,10 +119,14 @@ class Segmenter:
         cache: EmbeddingCache | None = None,
         tile_size: int = DEFAULT_TILE_SIZE,
         overlap: int | None = None,
+        encoded: set[tuple[int, int]] | None = None,
     ) -> None:
         self.source, self.model = source, model
         self.grid = source.grid(tile_size, prompt_overlap(tile_size) if overlap is None else overlap)
         self.encoder = TileEncoder(model, source, cache)
+        #: grid positions (col, row) known to be in the cache: encoded or used through this segmenter (an
+        #: engine passes one set per raster, so it outlives a session on that raster)
+        self.encoded: set[tuple[int, int]] = set() if encoded is None else encoded
 
     def tile_for(self, prompts: Prompts) -> Tile:
         """The tile these prompts would use (lets a UI encode it in the background first)."""
@@ -120,16 +134,37 @@ class Segmenter:
 
     def encode(self, tile: Tile, is_cancelled: Callable[[], bool] | None = None) -> None:
         self.encoder.encode(tile, is_cancelled)
+        self.encoded.add((tile.col, tile.row))
+
+    def encode_tiles(
+        self,
+        positions: list[tuple[int, int]],
+        source: RasterSource | None = None,
+        progress: Callable[[float], None] | None = None,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> None:
+        """Encode the tiles at grid ``positions`` into the cache, reading pixels from ``source`` (a job in
+        another thread opens its own: a rasterio dataset is not thread-safe); prompts there then only decode."""
+        encoder = self.encoder if source is None else TileEncoder(self.model, source, self.encoder.cache)
+        encoder.encode_all([self.grid.tile(col, row) for col, row in positions], progress, is_cancelled)
+        self.encoded.update((int(col), int(row)) for col, row in positions)
 
     def segment(
         self,
         prompts: Prompts,
         post: PostProcess | None = None,
         is_cancelled: Callable[[], bool] | None = None,
+        encode: bool = True,
     ) -> SegmentResult:
+        """One object for ``prompts``; the tile is chosen once, here. ``encode`` False: a tile not known to be
+        encoded raises ``TileNotEncoded`` instead of running the image encoder in this call."""
         post = post or PostProcess()
         located = locate(prompts, self.grid)
-        encoded = self.encoder.encode(located.tile, is_cancelled)
+        tile = located.tile
+        if not encode and (tile.col, tile.row) not in self.encoded:
+            raise TileNotEncoded(tile)
+        encoded = self.encoder.encode(tile, is_cancelled)
+        self.encoded.add((tile.col, tile.row))
         prediction = predict_mask(self.model, encoded.embedding, located)
         return SegmentResult(
             prediction.mask & encoded.valid,

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pyproj import CRS
 
 from ..errors import SamCoreError
-from ..geo.tiles import Tile
 from .prompts import Point, Prompts
 from .segment import Segmenter, SegmentResult
 
@@ -34,22 +33,19 @@ class PromptSession:
     def prompts(self) -> Prompts:
         return Prompts(points=tuple(self.points), box=self.box, crs=self.crs)
 
-    def tile_needed(self, x: float, y: float) -> Tile:
-        """The tile a point would use together with the prompts so far (encode it before predicting)."""
-        return self.segmenter.tile_for(
-            Prompts(points=(*self.points, Point(x, y, 1)), box=self.box, crs=self.crs)
-        )
+    def add_point(self, x: float, y: float, label: int, encode: bool = True) -> SegmentResult:
+        """Add a foreground (1) or background (0) point; on a bad point nothing changes. ``encode`` False:
+        a tile not yet encoded raises ``TileNotEncoded`` (and nothing changes), see ``Segmenter.segment``."""
+        return self._apply(lambda: self.points.append(Point(x, y, label)), "point", encode)
 
-    def add_point(self, x: float, y: float, label: int) -> SegmentResult:
-        """Add a foreground (1) or background (0) point; on a bad point nothing changes."""
-        return self._apply(lambda: self.points.append(Point(x, y, label)), "point")
-
-    def set_box(self, xmin: float, ymin: float, xmax: float, ymax: float) -> SegmentResult:
+    def set_box(
+        self, xmin: float, ymin: float, xmax: float, ymax: float, encode: bool = True
+    ) -> SegmentResult:
         """Set the object's box. One box per object: a new box replaces the old one, and Undo then
-        removes the box (the replaced one is not restored)."""
+        removes the box (the replaced one is not restored). ``encode``: as for ``add_point``."""
         box = (min(xmin, xmax), min(ymin, ymax), max(xmin, xmax), max(ymin, ymax))
         had_box = self.box is not None
-        result = self._apply(lambda: setattr(self, "box", box), "box")
+        result = self._apply(lambda: setattr(self, "box", box), "box", encode)
         if had_box:
             self._history.remove("box")  # the older entry; the new one stays last
         return result
@@ -81,11 +77,11 @@ class PromptSession:
         self.clear()
         return record
 
-    def _apply(self, change, kind: str) -> SegmentResult:
+    def _apply(self, change, kind: str, encode: bool = True) -> SegmentResult:
         saved = (list(self.points), self.box)
         change()
         try:
-            self.preview = self.segmenter.segment(self.prompts())
+            self.preview = self.segmenter.segment(self.prompts(), encode=encode)
         except SamCoreError:
             self.points, self.box = saved
             raise

@@ -41,6 +41,10 @@ def to_wkb(geometry) -> bytes:
     return shapely.to_wkb(shapely.MultiPolygon(shapely.get_parts(geometry)), output_dimension=2)
 
 
+def _same_raster(a: RasterSource, b: RasterSource) -> bool:
+    return (str(a.path), tuple(a.bands)) == (str(b.path), tuple(b.bands))
+
+
 class Engine:
     #: methods the worker may call; the jobs among them get ``progress`` and ``is_cancelled``
     METHODS = frozenset(
@@ -49,9 +53,8 @@ class Engine:
             "load_model",
             "open_raster",
             "set_prompt_crs",
-            "tile_for_point",
-            "tile_for_box",
             "tiles_for_extent",
+            "encoded_tiles",
             "add_point",
             "set_box",
             "undo",
@@ -73,6 +76,8 @@ class Engine:
         self.source: RasterSource | None = None
         self.session = None
         self.prompt_crs = None
+        #: per (raster path, bands): the grid positions known to be encoded with the loaded model
+        self._encoded: dict[tuple[str, tuple[int, ...]], set[tuple[int, int]]] = {}
 
     # -- set-up -----------------------------------------------------------------------------------------
     def configure(self, cache_dir: str | None = None) -> None:
@@ -92,6 +97,7 @@ class Engine:
         from ..sam.model import load_model
 
         self.model = load_model(checkpoint, device)
+        self._encoded.clear()  # another model: other embeddings
         self._new_session()
         info = self.model.info
         return {"name": info.name, "describe": info.describe(), "device": str(self.model.device)}
@@ -120,7 +126,12 @@ class Engine:
         from ..prompting.segment import Segmenter
         from ..prompting.session import PromptSession
 
-        self.session = PromptSession(Segmenter(self.source, self.model, self.cache), crs=self.prompt_crs)
+        segmenter = Segmenter(self.source, self.model, self.cache, encoded=self._known(self.source))
+        self.session = PromptSession(segmenter, crs=self.prompt_crs)
+
+    def _known(self, source: RasterSource) -> set[tuple[int, int]]:
+        """The grid positions of ``source`` known to be encoded with the loaded model (kept across sessions)."""
+        return self._encoded.setdefault((str(source.path), tuple(source.bands)), set())
 
     def _ready_session(self):
         if self.model is None:
@@ -130,27 +141,35 @@ class Engine:
         return self.session
 
     # -- prompts ----------------------------------------------------------------------------------------
-    def tile_for_point(self, x: float, y: float) -> dict:
-        """The tile a new point would use with the prompts so far (the dock encodes it in a task first)."""
-        return tile_info(self._ready_session().tile_needed(x, y))
+    def tiles_for_extent(
+        self, extent: list[float], crs: str | None = None, missing: bool = False
+    ) -> list[dict]:
+        """The session grid's tiles over ``extent`` (in ``crs``); ``missing``: only those not encoded yet."""
+        segmenter = self._ready_session().segmenter
+        tiles = segmenter.grid.tiles_for_extent(*extent, parse_crs(crs) if crs else None)
+        return [tile_info(t) for t in tiles if not (missing and (t.col, t.row) in segmenter.encoded)]
 
-    def tile_for_box(self, box: list[float]) -> dict:
-        from ..prompting.prompts import Prompts
-
-        session = self._ready_session()
-        prompts = Prompts(tuple(session.points), tuple(box), session.crs)
-        return tile_info(session.segmenter.tile_for(prompts))
-
-    def tiles_for_extent(self, extent: list[float], crs: str | None = None) -> list[dict]:
-        grid = self._ready_session().segmenter.grid
-        return [tile_info(t) for t in grid.tiles_for_extent(*extent, parse_crs(crs) if crs else None)]
+    def encoded_tiles(self) -> list[dict]:
+        """The tiles of the open raster known to be encoded with the loaded model (the dock keeps no copy)."""
+        segmenter = self._ready_session().segmenter
+        return [tile_info(segmenter.grid.tile(col, row)) for col, row in sorted(segmenter.encoded)]
 
     def add_point(self, x: float, y: float, label: int, step: int = 1) -> dict:
-        self._ready_session().add_point(x, y, label)
-        return self.state(step)
+        """A click, in one request: the new state, or ``{"encode": tile}`` when the tile the prompts need is
+        not encoded yet (nothing changed: encode it with ``encode``, then send the click again)."""
+        return self._prompt(lambda session: session.add_point(x, y, label, encode=False), step)
 
     def set_box(self, box: list[float], step: int = 1) -> dict:
-        self._ready_session().set_box(*box)
+        """A box, in one request: as ``add_point``."""
+        return self._prompt(lambda session: session.set_box(*box, encode=False), step)
+
+    def _prompt(self, change: Callable, step: int) -> dict:
+        from ..prompting.segment import TileNotEncoded
+
+        try:
+            change(self._ready_session())
+        except TileNotEncoded as missing:
+            return {"encode": tile_info(missing.tile)}
         return self.state(step)
 
     def undo(self, step: int = 1) -> dict:
@@ -207,15 +226,21 @@ class Engine:
         progress: Progress | None = None,
         is_cancelled: IsCancelled | None = None,
     ) -> dict:
-        """Encode the tiles at grid positions ``tiles`` ([col, row]) into the cache."""
-        from ..prompting.segment import DEFAULT_OVERLAP, DEFAULT_TILE_SIZE
-        from ..sam.embeddings import TileEncoder
+        """Encode the tiles at positions ``tiles`` ([col, row]) of the session's own grid into the cache (of a
+        prompt session's grid on that raster when the session has moved on: the same ``Segmenter`` builds it).
+        Reads through a source of its own: it runs beside the interactive calls."""
+        from ..prompting.segment import Segmenter
 
         model = self._model()
+        session = self.session
         with RasterSource(path, bands=tuple(bands)) as source:
-            grid = source.grid(DEFAULT_TILE_SIZE, DEFAULT_OVERLAP)
-            encoder = TileEncoder(model, source, self.cache)
-            encoder.encode_all([grid.tile(col, row) for col, row in tiles], progress, is_cancelled)
+            ours = session is not None and _same_raster(session.segmenter.source, source)
+            segmenter = (
+                session.segmenter
+                if ours
+                else Segmenter(source, model, self.cache, encoded=self._known(source))
+            )
+            segmenter.encode_tiles([tuple(t) for t in tiles], source, progress, is_cancelled)
         return {"encoded": [list(t) for t in tiles]}
 
     def everything(

@@ -38,11 +38,11 @@ def test_calls_return_results_and_errors_are_one_message(engine, rgb_tif, tiny_c
     opened = engine.call("open_raster", {"path": str(rgb_tif)})
     assert opened == {"bands": [1, 2, 3], "width": 791, "height": 718}
     with pytest.raises(SamCoreError, match="no model loaded"):
-        engine.call("tile_for_point", {"x": 0, "y": 0})
+        engine.call("add_point", {"x": 0, "y": 0, "label": 1})
     model = engine.call("load_model", {"checkpoint": str(tiny_checkpoint), "device": "cpu"})
     assert "M parameters" in model["describe"] and model["device"] == "cpu"
     with pytest.raises(SamCoreError, match="outside the raster"):
-        engine.call("tile_for_point", {"x": 0, "y": 0})
+        engine.call("add_point", {"x": 0, "y": 0, "label": 1})
     with pytest.raises(SamCoreError, match="no method"):
         engine.call("__init__")
     with pytest.raises(SamCoreError, match="raster not found"):
@@ -138,3 +138,31 @@ def test_a_venv_engine_ignores_the_hosts_pythonhome(monkeypatch, rgb_tif):
         assert client.call("open_raster", {"path": str(rgb_tif)})["bands"] == [1, 2, 3]
     finally:
         client.close()
+
+
+def test_a_click_is_one_request_answered_with_the_state_or_the_tile_to_encode(
+    engine, rgb_tif, tiny_checkpoint
+):
+    """The engine chooses the tile once; ``encode`` encodes it on the session's own grid, after which the
+    same click is answered with the preview and the tile is listed as encoded."""
+    engine.call("configure", {"cache_dir": None})
+    engine.call("load_model", {"checkpoint": str(tiny_checkpoint), "device": "cpu"})
+    engine.call("open_raster", {"path": str(rgb_tif)})
+    click = {"x": 220650.0, "y": 2719000.0, "label": 1}
+    assert engine.call(
+        "tiles_for_extent", {"extent": [101985.0, 2611485.0, 339315.0, 2826915.0], "missing": True}
+    )
+    answer = engine.call("add_point", click)
+    assert set(answer) == {"encode"} and (answer["encode"]["col"], answer["encode"]["row"]) == (0, 0)
+    assert engine.call("state") == {"points": [], "box": None, "preview": None}  # nothing changed
+    assert engine.call("encoded_tiles") == []
+    engine.call("encode", {"path": str(rgb_tif), "bands": [1, 2, 3], "tiles": [[0, 0]]})
+    assert engine.call("encoded_tiles") == [answer["encode"]]
+    assert (
+        engine.call(
+            "tiles_for_extent", {"extent": [101985.0, 2611485.0, 339315.0, 2826915.0], "missing": True}
+        )
+        == []
+    )
+    state = engine.call("add_point", click)
+    assert state["points"] == [[click["x"], click["y"], 1]] and state["preview"]["tile"] == answer["encode"]
