@@ -11,6 +11,7 @@ import argparse
 import math
 import sys
 
+from .. import config
 from ..errors import SamCoreError
 from ..io import all_or_nothing, strict_json
 from .fetch import add_fetch_command, cmd_fetch_checkpoint
@@ -72,8 +73,8 @@ def _add_engine_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: RGB / first three)")
     command.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
-    command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    command.add_argument("--tile-size", type=whole(16), default=1024)
+    command.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+    command.add_argument("--tile-size", type=whole(16), default=config.TILE_SIZE)
 
 
 def _add_extent_options(command: argparse.ArgumentParser) -> None:
@@ -108,7 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_engine_options(enc)
     _add_extent_options(enc)
-    enc.add_argument("--overlap", type=whole(0), default=256, help="tile overlap in pixels (default 256)")
+    enc.add_argument(
+        "--overlap",
+        type=whole(0),
+        default=config.OVERLAP,
+        help=f"tile overlap in pixels (default {config.OVERLAP})",
+    )
 
     seg = commands.add_parser(
         "segment", help="segment one object from point and/or box prompts, or one per group in --prompts"
@@ -139,13 +145,23 @@ def build_parser() -> argparse.ArgumentParser:
     every = commands.add_parser("everything", help="segment every object over an extent (automatic mode)")
     _add_model_options(every, "everything.gpkg")
     _add_extent_options(every)
-    every.add_argument("--overlap", type=whole(0), default=256, help="tile overlap in pixels (default 256)")
-    every.add_argument("--points-per-side", type=whole(1), default=32, help="SAM's prompt grid per tile")
-    every.add_argument("--pred-iou-thresh", type=real(0, 1), default=0.86)
-    every.add_argument("--stability-thresh", type=real(0, 1), default=0.92)
+    every.add_argument(
+        "--overlap",
+        type=whole(0),
+        default=config.OVERLAP,
+        help=f"tile overlap in pixels (default {config.OVERLAP})",
+    )
+    every.add_argument(
+        "--points-per-side", type=whole(1), default=config.POINTS_PER_SIDE, help="SAM's prompt grid per tile"
+    )
+    every.add_argument("--pred-iou-thresh", type=real(0, 1), default=config.PRED_IOU_THRESH)
+    every.add_argument("--stability-thresh", type=real(0, 1), default=config.STABILITY_THRESH)
     every.add_argument("--crop-n-layers", type=whole(0), default=0)
     every.add_argument(
-        "--min-region-px", type=whole(0), default=16, help="islands/holes below this many pixels go"
+        "--min-region-px",
+        type=whole(0),
+        default=config.MIN_REGION_PX,
+        help="islands/holes below this many pixels go",
     )
     every.add_argument("--largest-part-only", action="store_true")
     _add_evaluate_command(commands)
@@ -485,7 +501,7 @@ def _add_classify_commands(commands) -> None:
     )
     train.add_argument("--report-dir", help="metrics and plots (default: next to --out, named <out>_report)")
     train.add_argument("--cache-dir", help="feature cache (default: ~/.cache/terrasam/features)")
-    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
 
     cls = commands.add_parser("classify", help="classify a raster into land-cover cells with a trained head")
     cls.add_argument("raster")
@@ -501,10 +517,15 @@ def _add_classify_commands(commands) -> None:
     cls.add_argument("--out", default="classes.gpkg", help="output .gpkg or .geojson (default classes.gpkg)")
     cls.add_argument("--summary", help="area per class as .json or .csv")
     cls.add_argument("--bands", type=_bands, help="1 or 3 band numbers (default: the head's / RGB)")
-    cls.add_argument("--stretch", choices=["auto", "head", "raster"], default="auto")
-    cls.add_argument("--overlap", type=whole(0), default=0, help="tile overlap in pixels (default 0)")
+    cls.add_argument("--stretch", choices=config.STRETCHES, default=config.STRETCH)
+    cls.add_argument(
+        "--overlap",
+        type=whole(0),
+        default=config.CLASSIFY_OVERLAP,
+        help=f"tile overlap in pixels (default {config.CLASSIFY_OVERLAP})",
+    )
     cls.add_argument("--cache-dir", help="keep tile embeddings here so later runs skip the encoder")
-    cls.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    cls.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
     cls.add_argument(
         "--allow-upsample",
         type=real(1),

@@ -28,6 +28,7 @@ from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
+from .. import config
 from ..errors import SamCoreError
 from .crs import parse_crs
 from .georef import check_georeferencing, open_dataset
@@ -169,7 +170,7 @@ class RasterSource:
             "default_bands": list(default_bands(ds.count, ds.colorinterp)),
         }
 
-    def grid(self, tile_size: int = 1024, overlap: int = 128) -> TileGrid:
+    def grid(self, tile_size: int = config.TILE_SIZE, overlap: int = config.GRID_OVERLAP) -> TileGrid:
         return TileGrid(self.width, self.height, self.transform, self.crs, tile_size, overlap)
 
     # -- pixels ---------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import shapely
 from pyproj import CRS
 from shapely import affinity
 
+from .. import config
 from ..errors import Cancelled, SamCoreError
 from ..geo.crs import transform_xy
 from ..geo.gsd import ResampledSource, ground_gsd_m, refuse_upsampling, working_scale
@@ -55,7 +56,7 @@ from ..schema import CELL_FIELDS, CLASS_FIELDS  # noqa: F401 - their home was he
 from .features import PACKED, cell_valid_fraction, overlap_lengths, pool_cells
 from .head import ClassifierHead
 
-STRETCHES = ("auto", "head", "raster")
+STRETCHES = config.STRETCHES
 #: Points per extent edge when the extent comes in another CRS (its edges curve in the raster's CRS).
 EXTENT_EDGE_POINTS = 65
 
@@ -68,9 +69,10 @@ class ClassifyOptions:
     (8-bit rasters with a head trained on .jpg/.png) and the raster's otherwise."""
 
     cell_size_m: float | None = None  # default: the head's patch size at the head's resolution
-    overlap: int = 0  # tile overlap in working pixels (256 shares tiles with prompting when unresampled)
+    # tile overlap in working pixels (config.OVERLAP shares tiles with prompting when unresampled)
+    overlap: int = config.CLASSIFY_OVERLAP
     bands: tuple[int, ...] | None = None
-    stretch: str = "auto"
+    stretch: str = config.STRETCH
     min_valid_fraction: float = 0.5
     gsd_tolerance: float = 0.05  # relative GSD difference accepted to keep 1 (or a whole) resampling factor
     max_cells: int = 2_000_000
