@@ -44,11 +44,11 @@ from rasterio.features import rasterize
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from ..errors import Cancelled, SamCoreError
-from ..geo.crs import parse_crs
+from ..errors import Cancelled, SamCoreError, first_line
+from ..geo.crs import crs_label, parse_crs
 from ..geo.georef import check_georeferencing, open_dataset
 from ..geo.output import split_layer, write_json
-from ..geo.raster import _bound_gdal_cache, read_valid, valid_sample
+from ..geo.raster import bound_gdal_cache, read_valid, valid_sample
 from .metrics import (
     IOU_THRESHOLD,
     ConfusionCounts,
@@ -155,18 +155,6 @@ class _Grid:
         )
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _crs_label(crs: CRS | None) -> str:
-    if crs is None:
-        return ""
-    authority = crs.to_authority()
-    return f"{authority[0]}:{authority[1]}" if authority else crs.to_wkt()
-
-
 def _open_raster(path: Path, role: str) -> rasterio.DatasetReader:
     """A grid or mask raster, refused when its georeferencing is missing or broken (a zero pixel size would
     burn every polygon into nothing and report IoU 1; only GCPs would compare in pixel coordinates). A
@@ -174,7 +162,7 @@ def _open_raster(path: Path, role: str) -> rasterio.DatasetReader:
     try:
         ds = open_dataset(path)
     except (RasterioError, OSError) as exc:
-        raise SamCoreError(f"cannot read {role} {path.name}: {_first_line(exc)}") from exc
+        raise SamCoreError(f"cannot read {role} {path.name}: {first_line(exc)}") from exc
     try:
         check_georeferencing(ds, path.name, need_crs=False)
     except SamCoreError:
@@ -202,7 +190,7 @@ class _MaskRaster:
     def to_grid(self, grid: _Grid, warnings: list[str]) -> None:
         ds = self.dataset
         if self.crs is None and grid.crs is not None:
-            warnings.append(f"{self.role} {self.path.name} has no CRS: taken to be in {_crs_label(grid.crs)}")
+            warnings.append(f"{self.role} {self.path.name} has no CRS: taken to be in {crs_label(grid.crs)}")
         if ds.count > 1:
             warnings.append(f"{self.role} {self.path.name} has {ds.count} bands: band 1 is the mask")
         same_crs = self.crs is None or grid.crs is None or self.crs == grid.crs
@@ -229,14 +217,14 @@ class _MaskRaster:
             )
         except (RasterioError, OSError) as exc:
             raise SamCoreError(
-                f"cannot resample {self.role} {self.path.name} onto the grid: {_first_line(exc)}"
+                f"cannot resample {self.role} {self.path.name} onto the grid: {first_line(exc)}"
             ) from exc
 
     def read(self, window: Window, grid: _Grid) -> np.ndarray:
         try:
             data = self._source.read(1, window=window, masked=True)
         except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read pixels of {self.path.name}: {_first_line(exc)}") from exc
+            raise SamCoreError(f"cannot read pixels of {self.path.name}: {first_line(exc)}") from exc
         values = data.filled(0)
         positive = values != 0
         if values.dtype.kind == "f":
@@ -264,7 +252,7 @@ class _PolygonLayer:
                 path, layer=layers[0] if layer is None else layer, columns=[]
             )
         except (DataSourceError, DataLayerError) as exc:
-            raise SamCoreError(f"cannot read {role} {path.name}: {_first_line(exc)}") from exc
+            raise SamCoreError(f"cannot read {role} {path.name}: {first_line(exc)}") from exc
         geometries = shapely.from_wkb(wkb)
         present = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
         self.ids = np.nonzero(present)[0].astype(np.int64) + 1
@@ -281,7 +269,7 @@ class _PolygonLayer:
         if self.note:
             warnings.append(self.note)
         if self.crs is None and grid.crs is not None:
-            warnings.append(f"{self.role} {self.path.name} has no CRS: taken to be in {_crs_label(grid.crs)}")
+            warnings.append(f"{self.role} {self.path.name} has no CRS: taken to be in {crs_label(grid.crs)}")
         elif self.crs is not None and grid.crs is None:
             warnings.append(
                 f"{grid.path.name} has no CRS: {self.role} {self.path.name} is taken to be in its CRS"
@@ -325,7 +313,7 @@ class _PolygonLayer:
         if not np.all(np.isfinite(shapely.bounds(moved))):
             raise SamCoreError(
                 f"features of {self.role} {self.path.name} cannot be transformed from "
-                f"{_crs_label(self.crs)} to {_crs_label(grid.crs)}"
+                f"{crs_label(self.crs)} to {crs_label(grid.crs)}"
             )
         return moved, ids
 
@@ -412,7 +400,7 @@ def evaluate_image(
     is_cancelled: Callable[[], bool] | None = None,
 ) -> ImageEvaluation:
     """Compare ``pred`` with ``ref`` (paths of polygon files or mask rasters) on one grid (see the module)."""
-    _bound_gdal_cache()
+    bound_gdal_cache()
     opened: list = []
     try:
         pred_in = _open_input(pred, "prediction", pred_layer)
@@ -434,7 +422,7 @@ def evaluate_image(
         "pred": str(pred),
         "ref": str(ref),
         "grid": str(grid.path),
-        "crs": _crs_label(grid.crs),
+        "crs": crs_label(grid.crs) or "",  # the summary's "no CRS" stays ""
         "width": grid.width,
         "height": grid.height,
         **counts.to_dict(),
