@@ -49,6 +49,7 @@ from ..geo.crs import crs_label, parse_crs
 from ..geo.georef import check_georeferencing, open_dataset
 from ..geo.output import split_layer, write_json
 from ..geo.raster import bound_gdal_cache, read_valid, valid_sample
+from ..schema import IMAGE_FIELDS  # noqa: F401 - one image's row; its home was here
 from .metrics import (
     IOU_THRESHOLD,
     ConfusionCounts,
@@ -75,35 +76,6 @@ _TYPE_NAMES = {
     7: "GeometryCollection",
 }
 _POLYGONAL = {3, 6}
-
-#: The fields of one image's row (``result["images"]``), in order, with their types: a table layer's columns.
-IMAGE_FIELDS: dict[str, type] = {
-    "image": str,
-    "pred": str,
-    "ref": str,
-    "grid": str,
-    "crs": str,
-    "width": int,
-    "height": int,
-    "tp": int,
-    "fp": int,
-    "fn": int,
-    "tn": int,
-    "pixels": int,
-    "iou": float,
-    "dice": float,
-    "pixel_accuracy": float,
-    "precision": float,
-    "recall": float,
-    "tpr": float,
-    "fpr": float,
-    "iou_above_threshold": bool,
-    "reference_objects": int,
-    "reference_objects_hit": int,
-    "object_hit_rate": float,
-    "predicted_objects": int,
-    "predicted_objects_matched": int,
-}
 
 DEFINITIONS = {
     "iou": "TP / (TP + FP + FN)",

@@ -52,7 +52,7 @@ from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.estimate import seconds_per_tile
 from ..sam.model import LoadedModel
-from ..schema import CELL_FIELDS, CLASS_FIELDS  # noqa: F401 - their home was here
+from ..schema import CELL_FIELDS, CLASS_CSV_COLUMNS, CLASS_FIELDS  # noqa: F401 - their home was here
 from .features import PACKED, cell_valid_fraction, overlap_lengths, pool_cells
 from .head import ClassifierHead
 
@@ -450,7 +450,7 @@ def _polygonal(geometry) -> shapely.Geometry:
 
 # -- summary files ----------------------------------------------------------------------------------------
 SUMMARY_SUFFIXES = (".json", ".csv")
-CSV_COLUMNS = ("class", "class_id", "colour", "cells", "area_m2", "area_ha", "percent", "probability")
+CSV_COLUMNS = CLASS_CSV_COLUMNS
 
 
 def check_summary_writable(path: str | os.PathLike) -> None:
