@@ -1,8 +1,8 @@
 """TerraSAM core: Segment Anything on georeferenced rasters, with no QGIS and no Qt.
 
 Light on import (no torch). Inside QGIS the plugin imports only the standard-library modules: ``errors``,
-``config``, ``io``, ``schema``, ``units``, ``progress``, ``service.protocol``, ``service.client`` and ``service.server``'s
-package list; everything else runs in the engine process (``service.engine``). Subpackages, in data-flow
+``config``, ``io``, ``schema``, ``units``, ``progress``, ``service.protocol``, ``service.client`` and
+``service.server``'s package list; everything else runs in the engine process (``service.engine``). Subpackages, in data-flow
 order (each imports only those above it and the shared modules):
 
 - ``geo``         rasters window by window, the tile grid, CRS, ground resolution, measures, vectors, files
