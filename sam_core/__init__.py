@@ -1,8 +1,8 @@
 """TerraSAM core: Segment Anything on georeferenced rasters, with no QGIS and no Qt.
 
 Light on import (no torch). Inside QGIS the plugin imports only the standard-library modules: ``errors``,
-``schema``, ``units``, ``progress``, ``service.protocol``, ``service.client`` and ``service.server``'s
-package list; everything else runs in the engine process (``service.engine``). Subpackages, in data-flow
+``config``, ``io``, ``schema``, ``units``, ``progress``, ``service.protocol``, ``service.client`` and
+``service.server``'s package list; everything else runs in the engine process (``service.engine``). Subpackages, in data-flow
 order (each imports only those above it and the shared modules):
 
 - ``geo``         rasters window by window, the tile grid, CRS, ground resolution, measures, vectors, files
@@ -13,7 +13,7 @@ order (each imports only those above it and the shared modules):
 - ``service``     the core as a process for the QGIS plugin: protocol, client, server, engine
 - ``cli``         ``python -m sam_core``: the parser, its options check, one module per command group
 
-Shared modules: ``errors`` (the one exception type), ``io`` (atomic writes, the output guard, strict
+Shared modules: ``errors`` (the one exception type, ``first_line``), ``io`` (atomic writes, the output guard, strict
 JSON), ``config`` (defaults: tile size, overlap, devices, points per side), ``schema`` (every product's
 fields), ``units`` (areas and scores as people read them), ``progress`` (fractions with tile and time left).
 """

@@ -15,3 +15,10 @@ class Cancelled(SamCoreError):
 
     def __init__(self, message: str = "cancelled") -> None:
         super().__init__(message)
+
+
+def first_line(exc: BaseException) -> str:
+    """A library error's first line for a one-sentence message (GDAL and pyproj add pages of context);
+    the exception's type name when it has no text."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

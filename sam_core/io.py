@@ -83,15 +83,16 @@ def _cannot_write(path: Path, exc: OSError) -> SamCoreError:
 
 
 @contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike, batched: bool = True) -> Iterator[Path]:
     """Yield a temporary path to write ``path``'s content to (the writer creates the file); rename it over
-    ``path`` when the block succeeds, remove it when anything fails."""
+    ``path`` when the block succeeds, remove it when anything fails. ``batched=False`` renames at once even
+    inside ``all_or_nothing`` (a cache entry: valid whatever becomes of the command's outputs)."""
     path = Path(path)
     tmp = temp_path(path)
     try:
         yield tmp
         _fsync(tmp)
-        batch = _BATCH.get()
+        batch = _BATCH.get() if batched else None
         if batch is not None:
             batch.files.append((tmp, path))  # renamed when all_or_nothing() ends
             return
@@ -105,9 +106,9 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+def write_bytes(path: str | os.PathLike, data: bytes, batched: bool = True) -> Path:
     """``data`` into ``path`` atomically, with the usual umask-based mode (not mkstemp's 0600)."""
-    with atomic_output(path) as tmp, open(tmp, "xb") as handle:
+    with atomic_output(path, batched) as tmp, open(tmp, "xb") as handle:
         handle.write(data)
     return Path(path)
 
@@ -264,6 +265,7 @@ def check_output_folder(path: str | os.PathLike, what: str) -> Path:
 
 
 # --- strict JSON ---
+
 
 def finite_or_null(value: Any) -> Any:
     """``value`` with every non-finite float (in dicts, lists and tuples) replaced by None."""

@@ -1,4 +1,4 @@
-"""The fields of each TerraSAM product's layer, in order, with their Python types: the one definition the
+"""The fields of each TerraSAM product's layer and table (objects, land cover, metrics), in order, with their Python types: the one definition the
 CLI, Processing and the dock (which maps them to QGIS types) share. Standard library only, so the QGIS process
 can import it. The README lists them.
 """
@@ -48,3 +48,39 @@ CLASS_FIELDS = {
     "probability": float,
     "colour": str,
 }
+
+#: land cover's summary table (``classify --summary x.csv``): the columns of CLASS_FIELDS a spreadsheet needs
+CLASS_CSV_COLUMNS = ("class", "class_id", "colour", "cells", "area_m2", "area_ha", "percent", "probability")
+
+#: evaluation: one row per image (``evaluate``'s "images"; Processing's table)
+IMAGE_FIELDS: dict[str, type] = {
+    "image": str,
+    "pred": str,
+    "ref": str,
+    "grid": str,
+    "crs": str,
+    "width": int,
+    "height": int,
+    "tp": int,
+    "fp": int,
+    "fn": int,
+    "tn": int,
+    "pixels": int,
+    "iou": float,
+    "dice": float,
+    "pixel_accuracy": float,
+    "precision": float,
+    "recall": float,
+    "tpr": float,
+    "fpr": float,
+    "iou_above_threshold": bool,
+    "reference_objects": int,
+    "reference_objects_hit": int,
+    "object_hit_rate": float,
+    "predicted_objects": int,
+    "predicted_objects_matched": int,
+}
+#: evaluation: the overall metrics Processing also returns as single outputs (``evaluate``'s "overall")
+OVERALL_METRICS = ("iou", "mean_iou", "dice", "pixel_accuracy", "precision", "recall", "fpr", "accuracy")
+#: land-cover scores: one row per class (``train-head``'s validation "classes")
+CLASS_SCORE_FIELDS = {"name": str, "precision": float, "recall": float, "f1": float, "support": int}

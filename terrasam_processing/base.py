@@ -20,11 +20,12 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..host import settings
+from ..sam_core import config as defaults
 from .layers import raster_file
 from .runner import EngineRunner, Workspace, engine_status
 
 #: the dock's settings (ui/controller.py): the same checkpoint, head, device and embedding cache by default
-DEVICES = ["auto", "cpu", "cuda"]
+DEVICES = list(defaults.DEVICES)
 
 
 def _setting(name: str) -> str | None:
@@ -143,7 +144,9 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
         )
         self.addParameter(advanced(number))
 
-    def add_tiling(self, tile_size: int | None = 1024, overlap: int | None = 256) -> None:
+    def add_tiling(
+        self, tile_size: int | None = defaults.TILE_SIZE, overlap: int | None = defaults.OVERLAP
+    ) -> None:
         if tile_size is not None:
             self.add_integer(self.TILE_SIZE, TerraSAMAlgorithm.tr("Tile size (pixels)"), tile_size, 16)
         if overlap is not None:
@@ -178,7 +181,7 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
                     self.DEVICE,
                     TerraSAMAlgorithm.tr("Device"),
                     DEVICES,
-                    defaultValue=DEVICES.index(device) if device in DEVICES else 0,
+                    defaultValue=DEVICES.index(device if device in DEVICES else defaults.DEVICE),
                 )
             )
         )

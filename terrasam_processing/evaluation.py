@@ -15,12 +15,13 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
+from ..sam_core.schema import OVERALL_METRICS
 from .base import TerraSAMAlgorithm, advanced
 from .layers import layer_file, raster_file, rows_to_table_sink
 
 CONNECTIVITY = ["8", "4"]
 #: overall figures also returned as outputs (for models and scripts)
-OVERALL_OUTPUTS = ("iou", "mean_iou", "dice", "pixel_accuracy", "precision", "recall", "fpr", "accuracy")
+OVERALL_OUTPUTS = OVERALL_METRICS
 
 
 class EvaluateSegmentationAlgorithm(TerraSAMAlgorithm):

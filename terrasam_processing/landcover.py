@@ -17,10 +17,11 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
+from ..sam_core import config as defaults
 from .base import TerraSAMAlgorithm, advanced
 from .layers import copy_to_sink, rows_to_table_sink
 
-STRETCHES = ["auto", "head", "raster"]
+STRETCHES = list(defaults.STRETCHES)
 HEADS = ["linear", "mlp"]
 MODES = ["packed", "per-patch"]
 
@@ -98,7 +99,10 @@ class ClassifyLandCoverAlgorithm(_LandCoverAlgorithm):
         self.addParameter(
             advanced(
                 QgsProcessingParameterEnum(
-                    self.STRETCH, self.tr("Contrast stretch"), STRETCHES, defaultValue=0
+                    self.STRETCH,
+                    self.tr("Contrast stretch"),
+                    STRETCHES,
+                    defaultValue=STRETCHES.index(defaults.STRETCH),
                 )
             )
         )
@@ -114,7 +118,7 @@ class ClassifyLandCoverAlgorithm(_LandCoverAlgorithm):
             )
         )
         self.add_bands()
-        self.add_tiling(None, 0)
+        self.add_tiling(None, defaults.CLASSIFY_OVERLAP)
         self.addParameter(self.cache_parameter())
         self.add_device()
         self.addParameter(

@@ -15,6 +15,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..host.layer_style import style_processing_output
+from ..sam_core import config as defaults
 from .base import TerraSAMAlgorithm, advanced
 from .layers import copy_to_sink, vector_parameter_file
 
@@ -82,7 +83,7 @@ class EncodeRasterAlgorithm(_SegmentationAlgorithm):
             )
         )
         self.add_bands()
-        self.add_tiling(1024, 256)
+        self.add_tiling(defaults.TILE_SIZE, defaults.OVERLAP)
         self.add_device()
         self.addOutput(QgsProcessingOutputFolder("CACHE_FOLDER", self.tr("Embedding cache folder")))
         self.addOutput(QgsProcessingOutputNumber("TILES", self.tr("Tiles covered")))
@@ -165,7 +166,7 @@ class SegmentPromptsAlgorithm(_SegmentationAlgorithm):
             )
         )
         self.add_bands()
-        self.add_tiling(1024, None)
+        self.add_tiling(defaults.TILE_SIZE, None)
         self.add_postprocessing()
         self.addParameter(self.cache_parameter())
         self.add_device()
@@ -227,13 +228,13 @@ class SegmentEverythingAlgorithm(_SegmentationAlgorithm):
                 "POINTS_PER_SIDE",
                 self.tr("Points per side"),
                 QgsProcessingParameterNumber.Integer,
-                32,
+                defaults.POINTS_PER_SIDE,
                 minValue=1,
             )
         )
         for name, description, default in (
-            ("PRED_IOU_THRESH", self.tr("Predicted IoU threshold"), 0.86),
-            ("STABILITY_THRESH", self.tr("Stability threshold"), 0.92),
+            ("PRED_IOU_THRESH", self.tr("Predicted IoU threshold"), defaults.PRED_IOU_THRESH),
+            ("STABILITY_THRESH", self.tr("Stability threshold"), defaults.STABILITY_THRESH),
         ):
             self.addParameter(
                 QgsProcessingParameterNumber(
@@ -246,7 +247,9 @@ class SegmentEverythingAlgorithm(_SegmentationAlgorithm):
                 )
             )
         self.add_integer("CROP_N_LAYERS", self.tr("Crop layers"), 0)
-        self.add_integer("MIN_REGION_PX", self.tr("Remove islands and holes below (pixels)"), 16)
+        self.add_integer(
+            "MIN_REGION_PX", self.tr("Remove islands and holes below (pixels)"), defaults.MIN_REGION_PX
+        )
         self.addParameter(
             advanced(
                 QgsProcessingParameterBoolean(
@@ -255,7 +258,7 @@ class SegmentEverythingAlgorithm(_SegmentationAlgorithm):
             )
         )
         self.add_bands()
-        self.add_tiling(1024, 256)
+        self.add_tiling(defaults.TILE_SIZE, defaults.OVERLAP)
         self.add_postprocessing()
         self.addParameter(self.cache_parameter())
         self.add_device()

@@ -31,6 +31,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..sam_core import config
 from ..sam_core.units import format_area
 
 #: Alt+Shift+letter is free in a default QGIS 3.22 (its own shortcuts use Ctrl, Ctrl+Shift, Ctrl+Alt).
@@ -43,7 +44,7 @@ SHORTCUTS = {
 }
 OUTPUT_MEMORY, OUTPUT_LAYER, OUTPUT_GPKG = 0, 1, 2
 #: Segment everything's prompt grid: SAM's default, and the range the dock offers.
-POINTS_PER_SIDE, MAX_POINTS_PER_SIDE = 32, 64
+POINTS_PER_SIDE, MAX_POINTS_PER_SIDE = config.POINTS_PER_SIDE, config.MAX_POINTS_PER_SIDE
 
 
 class WrappedLabel(QLabel):
@@ -126,7 +127,7 @@ class TerraSAMDock(QgsDockWidget):
         self.model_label = WrappedLabel(self.tr("No model loaded"))
         form.addRow("", self.model_label)
         self.device_combo = QComboBox()
-        self.device_combo.addItems(["auto", "cpu", "cuda"])
+        self.device_combo.addItems(list(config.DEVICES))
         form.addRow(self.tr("Device"), self.device_combo)
         return group
 

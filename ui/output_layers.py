@@ -28,6 +28,7 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..host.layer_style import style_objects
 from ..sam_core.errors import SamCoreError
+from ..sam_core.io import atomic_output
 from ..sam_core.schema import CELL_FIELDS, CLASS_FIELDS, DOCK_FIELDS, EVERYTHING_FIELDS, PROMPT_FIELDS
 
 #: QGIS types of the core's field types; the fields themselves are the core's (``sam_core/fields.py``)
@@ -137,31 +138,38 @@ def open_or_create_geopackage(
     rename); a new layer in an existing file beside its other layers, which stay untouched."""
     uri = f"{path}|layername={layer_name}"
     exists = os.path.exists(path)
-    if not exists or not _has_layer(path, layer_name):
-        target = path if exists else f"{path}.tmp.gpkg"
-        options = QgsVectorFileWriter.SaveVectorOptions()
-        options.driverName, options.layerName = "GPKG", layer_name
-        if exists:
-            options.actionOnExistingFile = QgsVectorFileWriter.CreateOrOverwriteLayer
-        writer = QgsVectorFileWriter.create(
-            target,
-            object_fields(fields),
-            QgsWkbTypes.MultiPolygon,
-            crs,
-            QgsProject.instance().transformContext(),
-            options,
-        )
-        if writer.hasError() != QgsVectorFileWriter.NoError:
-            raise SamCoreError(f"cannot create {path}: {writer.errorMessage()}")
-        del writer  # closes the file
-        style_objects(QgsVectorLayer(f"{target}|layername={layer_name}", layer_name, "ogr"))
-        if not exists:
-            os.replace(target, path)
+    if exists and not _has_layer(path, layer_name):
+        _create_layer(path, path, crs, layer_name, fields, existing=True)
+    elif not exists:
+        with atomic_output(path) as target:
+            _create_layer(str(target), path, crs, layer_name, fields, existing=False)
     stem = os.path.splitext(os.path.basename(path))[0]
     layer = QgsVectorLayer(uri, stem if layer_name == "objects" else f"{stem} {layer_name}", "ogr")
     if not layer.isValid():
         raise SamCoreError(f"{path} is not a GeoPackage with a layer {layer_name!r}")
     return layer
+
+
+def _create_layer(
+    target: str, path: str, crs, layer_name: str, fields: dict[str, type], existing: bool
+) -> None:
+    """Write the empty, styled layer into ``target`` (the file itself, or a new file's temporary name)."""
+    options = QgsVectorFileWriter.SaveVectorOptions()
+    options.driverName, options.layerName = "GPKG", layer_name
+    if existing:
+        options.actionOnExistingFile = QgsVectorFileWriter.CreateOrOverwriteLayer
+    writer = QgsVectorFileWriter.create(
+        target,
+        object_fields(fields),
+        QgsWkbTypes.MultiPolygon,
+        crs,
+        QgsProject.instance().transformContext(),
+        options,
+    )
+    if writer.hasError() != QgsVectorFileWriter.NoError:
+        raise SamCoreError(f"cannot create {path}: {writer.errorMessage()}")
+    del writer  # closes the file
+    style_objects(QgsVectorLayer(f"{target}|layername={layer_name}", layer_name, "ogr"))
 
 
 def _has_layer(path: str, layer_name: str) -> bool:

@@ -11,6 +11,7 @@ import argparse
 import math
 import sys
 
+from .. import config
 from .options import finite, real, whole
 
 
@@ -62,8 +63,8 @@ def add_engine_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--bands", type=bands, help="1 or 3 band numbers (default: RGB / first three)")
     command.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
-    command.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    command.add_argument("--tile-size", type=whole(16), default=1024)
+    command.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+    command.add_argument("--tile-size", type=whole(16), default=config.TILE_SIZE)
 
 
 def add_extent_options(command: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from .. import config
 from ..errors import SamCoreError
 from ..io import strict_json
 from .common import add_extent_options, add_model_options, progress
@@ -13,13 +14,13 @@ def add_everything_command(commands) -> None:
     every = commands.add_parser("everything", help="segment every object over an extent (automatic mode)")
     add_model_options(every, "everything.gpkg")
     add_extent_options(every)
-    every.add_argument("--overlap", type=whole(0), default=256, help="tile overlap in pixels (default 256)")
-    every.add_argument("--points-per-side", type=whole(1), default=32, help="SAM's prompt grid per tile")
-    every.add_argument("--pred-iou-thresh", type=real(0, 1), default=0.86)
-    every.add_argument("--stability-thresh", type=real(0, 1), default=0.92)
+    every.add_argument("--overlap", type=whole(0), default=config.OVERLAP, help=f"tile overlap in pixels (default {config.OVERLAP})")
+    every.add_argument("--points-per-side", type=whole(1), default=config.POINTS_PER_SIDE, help="SAM's prompt grid per tile")
+    every.add_argument("--pred-iou-thresh", type=real(0, 1), default=config.PRED_IOU_THRESH)
+    every.add_argument("--stability-thresh", type=real(0, 1), default=config.STABILITY_THRESH)
     every.add_argument("--crop-n-layers", type=whole(0), default=0)
     every.add_argument(
-        "--min-region-px", type=whole(0), default=16, help="islands/holes below this many pixels go"
+        "--min-region-px", type=whole(0), default=config.MIN_REGION_PX, help="islands/holes below this many pixels go"
     )
     every.add_argument("--largest-part-only", action="store_true")
 

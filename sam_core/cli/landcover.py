@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from .. import config
 from ..io import all_or_nothing, strict_json
 from .common import add_extent_options, bands, progress
 from .options import SEED_MAX, real, whole
@@ -54,7 +55,7 @@ def add_landcover_commands(commands) -> None:
     )
     train.add_argument("--report-dir", help="metrics and plots (default: next to --out, named <out>_report)")
     train.add_argument("--cache-dir", help="feature cache (default: ~/.cache/terrasam/features)")
-    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
 
     cls = commands.add_parser("classify", help="classify a raster into land-cover cells with a trained head")
     cls.add_argument("raster")
@@ -70,10 +71,10 @@ def add_landcover_commands(commands) -> None:
     cls.add_argument("--out", default="classes.gpkg", help="output .gpkg or .geojson (default classes.gpkg)")
     cls.add_argument("--summary", help="area per class as .json or .csv")
     cls.add_argument("--bands", type=bands, help="1 or 3 band numbers (default: the head's / RGB)")
-    cls.add_argument("--stretch", choices=["auto", "head", "raster"], default="auto")
-    cls.add_argument("--overlap", type=whole(0), default=0, help="tile overlap in pixels (default 0)")
+    cls.add_argument("--stretch", choices=config.STRETCHES, default=config.STRETCH)
+    cls.add_argument("--overlap", type=whole(0), default=config.CLASSIFY_OVERLAP, help=f"tile overlap in pixels (default {config.CLASSIFY_OVERLAP})")
     cls.add_argument("--cache-dir", help="keep tile embeddings here so later runs skip the encoder")
-    cls.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    cls.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
     cls.add_argument(
         "--allow-upsample",
         type=real(1),

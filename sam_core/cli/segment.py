@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from .. import config
 from ..errors import SamCoreError
 from ..io import all_or_nothing, strict_json
 from .common import add_engine_options, add_extent_options, add_model_options, box, point, progress
@@ -17,7 +18,7 @@ def add_segment_commands(commands) -> None:
     )
     add_engine_options(enc)
     add_extent_options(enc)
-    enc.add_argument("--overlap", type=whole(0), default=256, help="tile overlap in pixels (default 256)")
+    enc.add_argument("--overlap", type=whole(0), default=config.OVERLAP, help=f"tile overlap in pixels (default {config.OVERLAP})")
 
     seg = commands.add_parser(
         "segment", help="segment one object from point and/or box prompts, or one per group in --prompts"

@@ -33,7 +33,8 @@ from rasterio.windows import Window
 
 from ..errors import Cancelled, SamCoreError
 from ..geo.output import write_json
-from ..geo.raster import _bound_gdal_cache
+from ..geo.raster import bound_gdal_cache
+from ..schema import IMAGE_FIELDS  # noqa: F401 - one image's row; its home was here
 from .inputs import grid_for, open_input
 from .metrics import IOU_THRESHOLD, ConfusionCounts, confusion, overall
 from .objects import ObjectMatch, ObjectOverlap, StreamingComponents
@@ -42,34 +43,6 @@ from .objects import ObjectMatch, ObjectOverlap, StreamingComponents
 #: (about 100 MB above the imports for 2 million pixels).
 WINDOW_PIXELS = 2_000_000
 
-#: The fields of one image's row (``result["images"]``), in order, with their types: a table layer's columns.
-IMAGE_FIELDS: dict[str, type] = {
-    "image": str,
-    "pred": str,
-    "ref": str,
-    "grid": str,
-    "crs": str,
-    "width": int,
-    "height": int,
-    "tp": int,
-    "fp": int,
-    "fn": int,
-    "tn": int,
-    "pixels": int,
-    "iou": float,
-    "dice": float,
-    "pixel_accuracy": float,
-    "precision": float,
-    "recall": float,
-    "tpr": float,
-    "fpr": float,
-    "iou_above_threshold": bool,
-    "reference_objects": int,
-    "reference_objects_hit": int,
-    "object_hit_rate": float,
-    "predicted_objects": int,
-    "predicted_objects_matched": int,
-}
 
 DEFINITIONS = {
     "iou": "TP / (TP + FP + FN)",
@@ -128,7 +101,7 @@ def evaluate_image(
 ) -> ImageEvaluation:
     """Compare ``pred`` with ``ref`` (paths of polygon files or mask rasters) on one grid (see the module)."""
     options = options or EvaluateOptions()
-    _bound_gdal_cache()
+    bound_gdal_cache()
     opened: list = []
     try:
         pred_in = open_input(pred, "prediction", options.pred_layer)

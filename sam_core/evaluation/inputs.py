@@ -28,8 +28,8 @@ from rasterio.features import rasterize
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from ..errors import SamCoreError
-from ..geo.crs import parse_crs
+from ..errors import SamCoreError, first_line
+from ..geo.crs import crs_label, parse_crs
 from ..geo.georef import check_georeferencing, open_dataset
 from ..geo.output import split_layer
 from ..geo.raster import read_valid, valid_sample
@@ -82,24 +82,12 @@ class Grid:
     @property
     def crs_label(self) -> str:
         """``EPSG:32618`` (or the WKT; "" without a CRS), as the report shows it."""
-        return _crs_label(self.crs)
+        return crs_label(self.crs) or ""
 
     def pixel_size(self) -> float:
         return min(
             math.hypot(self.transform.a, self.transform.d), math.hypot(self.transform.b, self.transform.e)
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _crs_label(crs: CRS | None) -> str:
-    if crs is None:
-        return ""
-    authority = crs.to_authority()
-    return f"{authority[0]}:{authority[1]}" if authority else crs.to_wkt()
 
 
 def _open_raster(path: Path, role: str) -> rasterio.DatasetReader:
@@ -109,7 +97,7 @@ def _open_raster(path: Path, role: str) -> rasterio.DatasetReader:
     try:
         ds = open_dataset(path)
     except (RasterioError, OSError) as exc:
-        raise SamCoreError(f"cannot read {role} {path.name}: {_first_line(exc)}") from exc
+        raise SamCoreError(f"cannot read {role} {path.name}: {first_line(exc)}") from exc
     try:
         check_georeferencing(ds, path.name, need_crs=False)
     except SamCoreError:
@@ -137,7 +125,7 @@ class MaskRaster:
     def to_grid(self, grid: Grid, warnings: list[str]) -> None:
         ds = self.dataset
         if self.crs is None and grid.crs is not None:
-            warnings.append(f"{self.role} {self.path.name} has no CRS: taken to be in {_crs_label(grid.crs)}")
+            warnings.append(f"{self.role} {self.path.name} has no CRS: taken to be in {crs_label(grid.crs)}")
         if ds.count > 1:
             warnings.append(f"{self.role} {self.path.name} has {ds.count} bands: band 1 is the mask")
         same_crs = self.crs is None or grid.crs is None or self.crs == grid.crs
@@ -164,14 +152,14 @@ class MaskRaster:
             )
         except (RasterioError, OSError) as exc:
             raise SamCoreError(
-                f"cannot resample {self.role} {self.path.name} onto the grid: {_first_line(exc)}"
+                f"cannot resample {self.role} {self.path.name} onto the grid: {first_line(exc)}"
             ) from exc
 
     def read(self, window: Window, grid: Grid) -> np.ndarray:
         try:
             data = self._source.read(1, window=window, masked=True)
         except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read pixels of {self.path.name}: {_first_line(exc)}") from exc
+            raise SamCoreError(f"cannot read pixels of {self.path.name}: {first_line(exc)}") from exc
         values = data.filled(0)
         positive = values != 0
         if values.dtype.kind == "f":
@@ -199,7 +187,7 @@ class PolygonLayer:
                 path, layer=layers[0] if layer is None else layer, columns=[]
             )
         except (DataSourceError, DataLayerError) as exc:
-            raise SamCoreError(f"cannot read {role} {path.name}: {_first_line(exc)}") from exc
+            raise SamCoreError(f"cannot read {role} {path.name}: {first_line(exc)}") from exc
         geometries = shapely.from_wkb(wkb)
         present = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
         self.ids = np.nonzero(present)[0].astype(np.int64) + 1
@@ -216,7 +204,7 @@ class PolygonLayer:
         if self.note:
             warnings.append(self.note)
         if self.crs is None and grid.crs is not None:
-            warnings.append(f"{self.role} {self.path.name} has no CRS: taken to be in {_crs_label(grid.crs)}")
+            warnings.append(f"{self.role} {self.path.name} has no CRS: taken to be in {crs_label(grid.crs)}")
         elif self.crs is not None and grid.crs is None:
             warnings.append(
                 f"{grid.path.name} has no CRS: {self.role} {self.path.name} is taken to be in its CRS"
@@ -260,7 +248,7 @@ class PolygonLayer:
         if not np.all(np.isfinite(shapely.bounds(moved))):
             raise SamCoreError(
                 f"features of {self.role} {self.path.name} cannot be transformed from "
-                f"{_crs_label(self.crs)} to {_crs_label(grid.crs)}"
+                f"{crs_label(self.crs)} to {crs_label(grid.crs)}"
             )
         return moved, ids
 

@@ -41,3 +41,12 @@ def transform_xy(xs, ys, src: CRS, dst: CRS) -> tuple[np.ndarray, np.ndarray]:
     if not (np.all(np.isfinite(tx)) and np.all(np.isfinite(ty))):
         raise SamCoreError(f"coordinates cannot be transformed from {src.to_string()} to {dst.to_string()}")
     return tx, ty
+
+
+def crs_label(crs) -> str | None:
+    """``EPSG:32633``-style authority code of a pyproj/rasterio CRS, its WKT when it has none; None for no
+    CRS (JSON null: "no CRS" is not a CRS named "")."""
+    if crs is None:
+        return None
+    authority = crs.to_authority()
+    return f"{authority[0]}:{authority[1]}" if authority else crs.to_wkt()

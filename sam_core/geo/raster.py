@@ -28,8 +28,9 @@ from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
-from ..errors import SamCoreError
-from .crs import parse_crs
+from .. import config
+from ..errors import SamCoreError, first_line
+from .crs import crs_label, parse_crs
 from .georef import check_georeferencing, open_dataset
 from .tiles import PixelWindow, TileGrid
 
@@ -43,7 +44,7 @@ GDAL_CACHE_BYTES = 32 * 2**20
 SCAN_VALUES = 1_000_000
 
 
-def _bound_gdal_cache() -> None:
+def bound_gdal_cache() -> None:
     if "GDAL_CACHEMAX" not in os.environ:
         rasterio.env.set_gdal_config("GDAL_CACHEMAX", GDAL_CACHE_BYTES)
 
@@ -118,11 +119,11 @@ class RasterSource:
         self.path = Path(path)
         if not self.path.exists():
             raise SamCoreError(f"raster not found: {self.path}")
-        _bound_gdal_cache()
+        bound_gdal_cache()
         try:
             self._ds = open_dataset(self.path)
         except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read raster {self.path.name}: {_first_line(exc)}") from exc
+            raise SamCoreError(f"cannot read raster {self.path.name}: {first_line(exc)}") from exc
         try:
             self.bands = resolve_bands(self._ds.count, bands, self._ds.colorinterp)
             self.percentiles = tuple(float(p) for p in percentiles)
@@ -158,7 +159,7 @@ class RasterSource:
         ds = self._ds
         return {
             "path": str(self.path),
-            "crs": _crs_label(self.crs),
+            "crs": crs_label(self.crs),
             "width": ds.width,
             "height": ds.height,
             "bands": ds.count,
@@ -169,7 +170,7 @@ class RasterSource:
             "default_bands": list(default_bands(ds.count, ds.colorinterp)),
         }
 
-    def grid(self, tile_size: int = 1024, overlap: int = 128) -> TileGrid:
+    def grid(self, tile_size: int = config.TILE_SIZE, overlap: int = config.GRID_OVERLAP) -> TileGrid:
         return TileGrid(self.width, self.height, self.transform, self.crs, tile_size, overlap)
 
     # -- pixels ---------------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def read_valid(ds, bands, window=None, out_shape=None, name: str = "") -> tuple[
         data = ds.read(bands, window=window, out_shape=shape, resampling=Resampling.nearest)
         masks = ds.read_masks(bands, window=window, out_shape=shape)
     except (RasterioError, OSError) as exc:
-        raise SamCoreError(f"cannot read pixels of {name or ds.name}: {_first_line(exc)}") from exc
+        raise SamCoreError(f"cannot read pixels of {name or ds.name}: {first_line(exc)}") from exc
     valid = np.any(masks > 0, axis=0)
     if data.dtype.kind in "fc":
         finite = np.isfinite(data)
@@ -271,15 +272,3 @@ def valid_sample(ds, bands: list[int], name: str, read=None) -> np.ndarray:
             "every pixel is nodata, masked, NaN or infinite"
         )
     return np.concatenate(found, axis=1)
-
-
-def _crs_label(crs) -> str | None:
-    if crs is None:
-        return None
-    authority = crs.to_authority()
-    return f"{authority[0]}:{authority[1]}" if authority else crs.to_wkt()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

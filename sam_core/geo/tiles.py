@@ -17,6 +17,7 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
+from .. import config
 from ..errors import SamCoreError
 from .crs import transform_xy
 
@@ -89,8 +90,8 @@ class TileGrid:
         height: int,
         transform: Affine,
         crs: CRS | None,
-        tile_size: int = 1024,
-        overlap: int = 128,
+        tile_size: int = config.TILE_SIZE,
+        overlap: int = config.GRID_OVERLAP,
     ) -> None:
         if tile_size < 16:
             raise SamCoreError(f"tile size must be at least 16 pixels, not {tile_size}")

@@ -43,6 +43,7 @@ import shapely
 from pyproj import CRS
 from shapely import affinity
 
+from .. import config
 from ..errors import Cancelled, SamCoreError
 from ..geo.gsd import ResampledSource, ground_gsd_m, refuse_upsampling, working_scale
 from ..geo.measures import measure
@@ -51,12 +52,12 @@ from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.estimate import seconds_per_tile
 from ..sam.model import LoadedModel
-from ..schema import CELL_FIELDS, CLASS_FIELDS  # noqa: F401 - their home was here
+from ..schema import CELL_FIELDS, CLASS_CSV_COLUMNS, CLASS_FIELDS  # noqa: F401 - their home was here
 from .cells import CellLayout, Cells, affine_params
 from .features import PACKED, cell_valid_fraction, overlap_lengths, pool_cells
 from .head import ClassifierHead
 
-STRETCHES = ("auto", "head", "raster")
+STRETCHES = config.STRETCHES
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,10 @@ class ClassifyOptions:
     (8-bit rasters with a head trained on .jpg/.png) and the raster's otherwise."""
 
     cell_size_m: float | None = None  # default: the head's patch size at the head's resolution
-    overlap: int = 0  # tile overlap in working pixels (256 shares tiles with prompting when unresampled)
+    # tile overlap in working pixels (config.OVERLAP shares tiles with prompting when unresampled)
+    overlap: int = config.CLASSIFY_OVERLAP
     bands: tuple[int, ...] | None = None
-    stretch: str = "auto"
+    stretch: str = config.STRETCH
     min_valid_fraction: float = 0.5
     gsd_tolerance: float = 0.05  # relative GSD difference accepted to keep 1 (or a whole) resampling factor
     max_cells: int = 2_000_000
@@ -345,7 +347,7 @@ def _classify_row(
 
 # -- summary files ----------------------------------------------------------------------------------------
 SUMMARY_SUFFIXES = (".json", ".csv")
-CSV_COLUMNS = ("class", "class_id", "colour", "cells", "area_m2", "area_ha", "percent", "probability")
+CSV_COLUMNS = CLASS_CSV_COLUMNS
 
 
 def check_summary_writable(path: str | os.PathLike) -> None:

@@ -29,10 +29,10 @@ from PIL import Image, UnidentifiedImageError
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 
-from ..errors import SamCoreError
+from ..errors import SamCoreError, first_line
 from ..geo.crs import parse_crs
 from ..geo.gsd import ground_gsd_m
-from ..geo.raster import DEFAULT_PERCENTILES, Stretch, _first_line, resolve_bands
+from ..geo.raster import DEFAULT_PERCENTILES, Stretch, resolve_bands
 
 RGB_SUFFIXES = (".jpg", ".jpeg", ".png")
 TIF_SUFFIXES = (".tif", ".tiff")
@@ -85,7 +85,7 @@ class PatchSet:
                 return _read_rgb(path, size)
             return _read_multiband(path, self.bands, self.stretch, size)
         except (OSError, ValueError, UnidentifiedImageError, RasterioError) as exc:
-            raise SamCoreError(f"cannot read image {self.name(index)}: {_first_line(exc)}") from exc
+            raise SamCoreError(f"cannot read image {self.name(index)}: {first_line(exc)}") from exc
 
 
 def open_patch_set(
@@ -162,7 +162,7 @@ def _scan_rgb(root: Path, paths: list[Path]) -> dict:
             with Image.open(path) as image:
                 sizes.append(max(image.size))
         except (OSError, UnidentifiedImageError) as exc:
-            raise SamCoreError(f"cannot read image {path.relative_to(root)}: {_first_line(exc)}") from exc
+            raise SamCoreError(f"cannot read image {path.relative_to(root)}: {first_line(exc)}") from exc
     return {"sizes": sizes, "count": 3, "dtype": "uint8", "colorinterp": ()}
 
 
@@ -177,7 +177,7 @@ def _scan_multiband(root: Path, paths: list[Path]) -> dict:
                 if first is None:
                     first = (ds.colorinterp, ds.transform, ds.width, ds.height, ds.crs)
         except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read image {path.relative_to(root)}: {_first_line(exc)}") from exc
+            raise SamCoreError(f"cannot read image {path.relative_to(root)}: {first_line(exc)}") from exc
     if len(counts) > 1:
         raise SamCoreError(f"the .tif images have different band counts ({sorted(counts)}): use one kind")
     colorinterp, transform, width, height, crs = first
@@ -207,7 +207,7 @@ def _dataset_stretch(paths: list[Path], bands, percentiles) -> Stretch:
                 data = ds.read(unique)
                 valid = np.any(ds.read_masks(unique) > 0, axis=0)
         except (RasterioError, OSError) as exc:
-            raise SamCoreError(f"cannot read image {path.name}: {_first_line(exc)}") from exc
+            raise SamCoreError(f"cannot read image {path.name}: {first_line(exc)}") from exc
         for i in range(len(unique)):
             values[i].append(data[i][valid])
     lows, highs = {}, {}

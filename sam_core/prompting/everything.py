@@ -27,6 +27,7 @@ from segment_anything.utils.amg import MaskData, generate_crop_boxes, rle_to_mas
 from shapely.geometry import MultiPolygon
 from torchvision.ops.boxes import batched_nms, box_area
 
+from .. import config
 from ..errors import Cancelled, SamCoreError
 from ..geo.measures import measure
 from ..geo.raster import RasterSource
@@ -52,15 +53,15 @@ class EverythingOptions:
     16 pixels (islands and holes) removed from each mask.
     """
 
-    points_per_side: int = 32
+    points_per_side: int = config.POINTS_PER_SIDE
     points_per_batch: int | None = None  # None: CPU_POINTS_PER_BATCH, or GPU_POINTS_PER_BATCH on a GPU
-    pred_iou_thresh: float = 0.86
-    stability_score_thresh: float = 0.92
+    pred_iou_thresh: float = config.PRED_IOU_THRESH
+    stability_score_thresh: float = config.STABILITY_THRESH
     box_nms_thresh: float = 0.7
     crop_n_layers: int = 0
-    min_region_px: int = 16
-    tile_size: int = 1024
-    overlap: int = 256
+    min_region_px: int = config.MIN_REGION_PX
+    tile_size: int = config.TILE_SIZE
+    overlap: int = config.OVERLAP
     band_iou: float = DEFAULT_BAND_IOU
     min_area_m2: float = 0.0
     min_hole_m2: float = 0.0

@@ -14,6 +14,7 @@ import numpy as np
 from pyproj import CRS
 from shapely.geometry import MultiPolygon
 
+from .. import config
 from ..errors import SamCoreError
 from ..geo.measures import Measures, measure
 from ..geo.raster import RasterSource
@@ -24,8 +25,8 @@ from ..sam.model import LoadedModel
 from .decoder import predict_mask
 from .prompts import Prompts, locate
 
-DEFAULT_TILE_SIZE = 1024
-DEFAULT_OVERLAP = 256
+DEFAULT_TILE_SIZE = config.TILE_SIZE
+DEFAULT_OVERLAP = config.OVERLAP
 
 
 def prompt_overlap(tile_size: int) -> int:

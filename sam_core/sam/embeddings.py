@@ -15,7 +15,6 @@ import hashlib
 import io
 import os
 import sys
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,9 +25,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import Cancelled
+from ..errors import Cancelled, SamCoreError
 from ..geo.raster import RasterSource, WindowImage
 from ..geo.tiles import PixelWindow, Tile
+from ..io import write_bytes
 from .model import LoadedModel
 
 MAGIC = b"TSAMEMB2"  # 2: the checksum covers the key too
@@ -114,28 +114,16 @@ class EmbeddingCache:
         buffer = io.BytesIO()
         np.save(buffer, value, allow_pickle=False)
         payload = buffer.getvalue()
-        tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".emb")
-            with os.fdopen(fd, "wb") as f:
-                f.write(MAGIC + _digest(key, payload) + payload)
-            os.replace(tmp, path)
-        except OSError as exc:  # the result stands; only its copy on disk is lost
+            write_bytes(path, MAGIC + _digest(key, payload) + payload, batched=False)
+        except (OSError, SamCoreError) as exc:  # the result stands; only its copy on disk is lost
+            exc = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
             if not self._write_failed:
                 self._write_failed = True
                 _warn(
-                    f"cannot write to the cache folder {self.cache_dir} ({exc.strerror or exc}); going on without it"
+                    f"cannot write to the cache folder {self.cache_dir} ({getattr(exc, 'strerror', None) or exc}); going on without it"
                 )
-            if tmp is not None:
-                try:
-                    Path(tmp).unlink(missing_ok=True)
-                except OSError:
-                    pass
-        except BaseException:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
-            raise
 
 
 def _digest(key: str, payload: bytes) -> bytes:

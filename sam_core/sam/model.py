@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, Sam, TwoWayTransformer
 
+from .. import config
 from ..errors import SamCoreError
 
 #: (embed_dim, depth, global blocks) → the official names.
@@ -230,7 +231,7 @@ def fingerprint_file(path: str | os.PathLike, chunk: int = 1 << 20, samples: int
     return digest.hexdigest()
 
 
-def resolve_device(name: str = "auto") -> torch.device:
+def resolve_device(name: str = config.DEVICE) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
@@ -240,7 +241,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def load_model(path: str | os.PathLike, device: str = "auto") -> LoadedModel:
+def load_model(path: str | os.PathLike, device: str = config.DEVICE) -> LoadedModel:
     """Checkpoint file → ready SAM in eval mode on the chosen device."""
     target = resolve_device(device)
     state = read_state_dict(path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields, replace
 
+from .. import config
 from ..errors import SamCoreError
 from ..geo.crs import parse_crs
 from ..geo.raster import RasterSource
@@ -93,7 +94,7 @@ class Engine:
             self._cache = EmbeddingCache(self.cache_dir, max_items=DEFAULT_MEMORY_ITEMS)
         return self._cache
 
-    def load_model(self, checkpoint: str, device: str = "auto") -> dict:
+    def load_model(self, checkpoint: str, device: str = config.DEVICE) -> dict:
         from ..sam.model import load_model
 
         self.model = load_model(checkpoint, device)

@@ -1,0 +1,64 @@
+"""Processing's parameter defaults and the dock's come from sam_core.config, like the CLI's and the core's
+(tests/core/test_config.py): a default changed there changes everywhere."""
+
+from __future__ import annotations
+
+import pytest
+from qgis.core import QgsApplication
+
+from sam_core import config
+
+#: algorithm → {parameter: the config value its default must equal}
+EXPECTED = {
+    "encoderaster": {"TILE_SIZE": config.TILE_SIZE, "OVERLAP": config.OVERLAP},
+    "segmentfromprompts": {"TILE_SIZE": config.TILE_SIZE},
+    "segmenteverything": {
+        "TILE_SIZE": config.TILE_SIZE,
+        "OVERLAP": config.OVERLAP,
+        "POINTS_PER_SIDE": config.POINTS_PER_SIDE,
+        "PRED_IOU_THRESH": config.PRED_IOU_THRESH,
+        "STABILITY_THRESH": config.STABILITY_THRESH,
+        "MIN_REGION_PX": config.MIN_REGION_PX,
+    },
+    "classifylandcover": {"OVERLAP": config.CLASSIFY_OVERLAP},
+}
+
+
+@pytest.fixture
+def provider(terrasam):
+    plugin = terrasam.classFactory(None)
+    plugin.initProcessing()
+    yield plugin.provider
+    plugin.unload()
+
+
+def algorithm(name: str):
+    return QgsApplication.processingRegistry().createAlgorithmById(f"terrasam:{name}")
+
+
+def test_processing_parameter_defaults_are_configs(provider, terrasam):
+    for name, parameters in EXPECTED.items():
+        alg = algorithm(name)
+        for parameter, expected in parameters.items():
+            assert alg.parameterDefinition(parameter).defaultValue() == expected, (name, parameter)
+    classify = algorithm("classifylandcover")  # kept referenced: it owns its parameters
+    stretch = classify.parameterDefinition("STRETCH")
+    assert stretch.options() == list(config.STRETCHES)
+    assert stretch.options()[stretch.defaultValue()] == config.STRETCH
+    saved = terrasam.host.settings.value("device") or None
+    for alg in provider.algorithms():
+        device = alg.parameterDefinition("DEVICE")
+        if device is None:
+            continue
+        assert device.options() == list(config.DEVICES), alg.name()
+        expected = saved if saved in config.DEVICES else config.DEVICE
+        assert device.options()[device.defaultValue()] == expected, alg.name()
+
+
+def test_the_docks_defaults_are_configs(terrasam):
+    from terrasam.ui import dock
+
+    assert (dock.POINTS_PER_SIDE, dock.MAX_POINTS_PER_SIDE) == (
+        config.POINTS_PER_SIDE,
+        config.MAX_POINTS_PER_SIDE,
+    )
