@@ -19,6 +19,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QObject
 
 from ..host import settings
 from ..host.dependencies import engine_python
+from ..sam_core import config
 from ..sam_core.service.client import EngineClient
 from .controller_base import ControllerBase, reports_errors
 from .dock import TerraSAMDock
@@ -86,8 +87,8 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
         self.set_layer(self.dock.layer_combo.currentLayer())
 
     def _restore_settings(self) -> None:
-        device = settings.value("device", "auto")
-        self.dock.device_combo.setCurrentText(device if device in ("auto", "cpu", "cuda") else "auto")
+        device = settings.value("device", config.DEVICE)
+        self.dock.device_combo.setCurrentText(device if device in config.DEVICES else config.DEVICE)
         self.dock.head_widget.setFilePath(settings.value("head"))
         checkpoint = settings.value("checkpoint")
         if checkpoint:

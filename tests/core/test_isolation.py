@@ -45,12 +45,12 @@ def test_core_sources_use_only_relative_imports_of_their_own_package():
 
 def test_what_the_plugin_imports_inside_qgis_is_standard_library_only():
     """``client``, ``protocol``, ``worker``, ``errors``, ``checkpoints`` (the dock's model download), ``fields``
-    and ``units`` are all QGIS ever loads of the core: none of the libraries that clash with QGIS's own (GEOS,
+    ``units``, ``config`` (defaults for Processing and the dock) and ``io`` are all QGIS ever loads of the core: none of the libraries that clash with QGIS's own (GEOS,
     GDAL, PROJ, LLVM) may come with them."""
     code = (
         "import sys\n"
         "import sam_core.service.client, sam_core.service.protocol, sam_core.service.server, sam_core.errors, sam_core.sam.checkpoints\n"
-        "import sam_core.schema, sam_core.units\n"
+        "import sam_core.schema, sam_core.units, sam_core.config, sam_core.io\n"
         "heavy = ('numpy', 'torch', 'shapely', 'rasterio', 'pyproj', 'segment_anything', 'PIL')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )

@@ -13,3 +13,12 @@ def sam(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("sam") / "sam256.pth"
     save_random_checkpoint(path, tiny_config(img_size=256), seed=0)
     return str(path)
+
+
+@pytest.fixture
+def provider(terrasam):
+    """TerraSAM's provider, registered the way ``qgis_process`` registers it (``initProcessing`` only)."""
+    plugin = terrasam.classFactory(None)
+    plugin.initProcessing()
+    yield plugin.provider
+    plugin.unload()

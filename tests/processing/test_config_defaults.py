@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
 from qgis.core import QgsApplication
 
 from sam_core import config
@@ -22,14 +21,6 @@ EXPECTED = {
     },
     "classifylandcover": {"OVERLAP": config.CLASSIFY_OVERLAP},
 }
-
-
-@pytest.fixture
-def provider(terrasam):
-    plugin = terrasam.classFactory(None)
-    plugin.initProcessing()
-    yield plugin.provider
-    plugin.unload()
 
 
 def algorithm(name: str):

@@ -3,7 +3,6 @@ raster defaults to QGIS's active raster layer (none under ``qgis_process``, whic
 
 from __future__ import annotations
 
-import pytest
 from qgis.core import (
     QgsApplication,
     QgsProcessingContext,
@@ -15,14 +14,6 @@ from qgis.core import (
 from qgis.gui import QgsGui, QgsProcessingGui
 
 RASTER_ALGORITHMS = {"encoderaster", "segmentfromprompts", "segmenteverything", "classifylandcover"}
-
-
-@pytest.fixture
-def provider(terrasam):
-    plugin = terrasam.classFactory(None)
-    plugin.initProcessing()
-    yield plugin.provider
-    plugin.unload()
 
 
 def dialog_value(algorithm_id: str):
