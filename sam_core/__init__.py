@@ -7,7 +7,7 @@ order (each imports only those above it and the shared modules):
 
 - ``geo``         rasters window by window, the tile grid, CRS, ground resolution, measures, vectors, files
 - ``sam``         checkpoint loading and download, the image encoder and its embedding cache
-- ``prompting``   points/boxes/prompt files → SAM's decoder → measured objects; segment everything
+- ``prompting``   points/boxes/prompt files (one or many objects) → SAM's decoder → measured objects; segment everything
 - ``landcover``   patches, frozen-encoder features, heads, training, scores, land-cover cells
 - ``evaluation``  IoU, Dice, accuracy, precision, recall, FPR, object hit rate; files on one grid
 - ``service``     the core as a process for the QGIS plugin: protocol, client, server, engine
