@@ -131,8 +131,6 @@ def cmd_classify(args) -> int:
     from ..geo.crs import parse_crs
     from ..geo.output import check_writable, write_polygons
     from ..landcover.classify import (
-        CELL_FIELDS,
-        CLASS_FIELDS,
         ClassifyOptions,
         check_resolution,
         check_summary_writable,
@@ -142,6 +140,7 @@ def cmd_classify(args) -> int:
     from ..landcover.head import load_head
     from ..sam.embeddings import EmbeddingCache
     from ..sam.model import load_model
+    from ..schema import CELL_FIELDS, CLASS_FIELDS
 
     check_writable(args.out)
     if args.summary:

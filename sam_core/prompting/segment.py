@@ -129,14 +129,6 @@ class Segmenter:
         #: engine passes one set per raster, so it outlives a session on that raster)
         self.encoded: set[tuple[int, int]] = set() if encoded is None else encoded
 
-    def tile_for(self, prompts: Prompts) -> Tile:
-        """The tile these prompts would use (lets a UI encode it in the background first)."""
-        return locate(prompts, self.grid).tile
-
-    def encode(self, tile: Tile, is_cancelled: Callable[[], bool] | None = None) -> None:
-        self.encoder.encode(tile, is_cancelled)
-        self.encoded.add((tile.col, tile.row))
-
     def encode_tiles(
         self,
         positions: list[tuple[int, int]],
