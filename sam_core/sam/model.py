@@ -19,6 +19,7 @@ from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncode
 
 from .. import config
 from ..errors import SamCoreError
+from .tuned import TunedInfo, read_sidecar
 
 #: (embed_dim, depth, global blocks) → the official names.
 KNOWN_ARCHS = {
@@ -71,14 +72,16 @@ class ModelInfo:
     config: SamConfig
     n_params: int
     fingerprint: str
+    tuned: TunedInfo | None = None  # the fine-tuning sidecar, when the file has one
 
     def describe(self) -> str:
         millions = self.n_params / 1e6
-        return (
+        text = (
             f"{self.config.label}, {millions:.0f} M parameters"
             if millions >= 10
             else f"{self.config.label}, {millions:.1f} M parameters"
         )
+        return f"{text}, {self.tuned.describe()}" if self.tuned else text
 
     @property
     def name(self) -> str:
@@ -95,6 +98,12 @@ class LoadedModel:
     @property
     def img_size(self) -> int:
         return self.sam.image_encoder.img_size
+
+    @property
+    def tile_size(self) -> int:
+        """Tile side in source pixels that every path cuts by default: a fine-tuned decoder's learned scale
+        (its sidecar's ``tile_px``), else the usual tile."""
+        return self.info.tuned.tile_px if self.info.tuned else config.TILE_SIZE
 
     @property
     def embedding_shape(self) -> tuple[int, int, int, int]:
@@ -244,6 +253,7 @@ def resolve_device(name: str = config.DEVICE) -> torch.device:
 def load_model(path: str | os.PathLike, device: str = config.DEVICE) -> LoadedModel:
     """Checkpoint file → ready SAM in eval mode on the chosen device."""
     target = resolve_device(device)
+    tuned = read_sidecar(path)  # a damaged sidecar fails before the weights are read
     state = read_state_dict(path)
     config = infer_config(state)
     try:
@@ -252,6 +262,8 @@ def load_model(path: str | os.PathLike, device: str = config.DEVICE) -> LoadedMo
     except (RuntimeError, ValueError, TypeError, ArithmeticError) as exc:
         raise SamCoreError(f"checkpoint {Path(path).name} does not match a SAM architecture") from exc
     sam.to(target).eval()
+    if tuned is not None:
+        sam.mask_threshold = tuned.logit_threshold  # SAM thresholds logits: the sidecar's p as a logit
     n_params = sum(p.numel() for p in sam.parameters())
-    info = ModelInfo(str(path), config, n_params, fingerprint_file(path))
+    info = ModelInfo(str(path), config, n_params, fingerprint_file(path), tuned)
     return LoadedModel(sam, info, target)
