@@ -9,6 +9,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from .evaluation import EvaluateSegmentationAlgorithm
+from .finetune import DetectObjectsAlgorithm, FinetuneDecoderAlgorithm
 from .landcover import ClassifyLandCoverAlgorithm, TrainClassifierAlgorithm
 from .segmentation import EncodeRasterAlgorithm, SegmentEverythingAlgorithm, SegmentPromptsAlgorithm
 
@@ -20,6 +21,8 @@ ALGORITHMS = (
     ClassifyLandCoverAlgorithm,
     TrainClassifierAlgorithm,
     EvaluateSegmentationAlgorithm,
+    FinetuneDecoderAlgorithm,
+    DetectObjectsAlgorithm,
 )
 
 

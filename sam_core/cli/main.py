@@ -1,6 +1,6 @@
 """``python -m sam_core``: the core on a server, no QGIS needed. This module is the parser and the dispatch;
 each command group lives in a module of its own (``info``, ``segment``, ``everything``, ``evaluate``,
-``landcover``, ``fetch``), and what they share in ``common`` and ``options``.
+``landcover``, ``finetune``, ``fetch``), and what they share in ``common`` and ``options``.
 
 Every user mistake (bad file, CRS, prompt, checkpoint) ends with exit code 2 and one ``error: ...`` line
 on stderr, no traceback, and no output file left behind; an existing output file is replaced only after
@@ -17,6 +17,7 @@ from .common import reset_progress
 from .evaluate import add_evaluate_command, cmd_evaluate
 from .everything import add_everything_command, cmd_everything
 from .fetch import add_fetch_command, cmd_fetch_checkpoint
+from .finetune import add_finetune_command, cmd_finetune
 from .info import add_info_command, cmd_info
 from .landcover import add_landcover_commands, cmd_classify, cmd_train_classifier
 from .options import boundary_message, check_args
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_everything_command(commands)
     add_evaluate_command(commands)
     add_landcover_commands(commands)  # train-classifier, classify
+    add_finetune_command(commands)
     add_fetch_command(commands)
     return parser
 
@@ -53,6 +55,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "train-classifier": cmd_train_classifier,
     "classify": cmd_classify,
+    "finetune": cmd_finetune,
     "fetch-checkpoint": cmd_fetch_checkpoint,
 }
 

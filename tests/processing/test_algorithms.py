@@ -44,6 +44,8 @@ ALGORITHMS = {
     "classifylandcover",
     "trainclassifier",
     "evaluatesegmentation",
+    "finetunedecoder",
+    "detectobjects",
 }
 PROMPT_FIELDS = ["id", "prompt_type", "n_fg", "n_bg", "score", "area_m2", "perimeter_m", "model"]
 
