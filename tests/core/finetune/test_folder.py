@@ -49,7 +49,9 @@ def test_binary_masks_are_split_into_connected_components(tmp_path, pairs):
         np.testing.assert_array_equal(image.objects > 0, objects > 0)
         assert image.n_objects == ndimage.label(objects > 0, structure=np.ones((3, 3)))[1]
         matched += image.n_objects == int(objects.max())  # where generated shapes neither touch nor split
-        assert image.n_objects > 0 and np.array_equal(np.unique(image.objects), np.arange(image.n_objects + 1))
+        assert image.n_objects > 0 and np.array_equal(
+            np.unique(image.objects), np.arange(image.n_objects + 1)
+        )
     assert matched >= 4
 
 
@@ -58,7 +60,8 @@ def test_eight_connected_diagonal_pixels_are_one_object():
     mask[1, 1] = mask[2, 2] = mask[4, 4] = 255
     ids = object_ids(mask)
     assert ids[1, 1] == ids[2, 2] != ids[4, 4] and int(ids.max()) == 2
-    several = np.array([[0, 7, 7], [9, 0, 0], [9, 0, 7]], np.uint16)  # ids, not components: 7 stays one object
+    # ids, not components: the two pieces of 7 stay one object
+    several = np.array([[0, 7, 7], [9, 0, 0], [9, 0, 7]], np.uint16)
     np.testing.assert_array_equal(object_ids(several), [[0, 1, 1], [2, 0, 0], [2, 0, 1]])
 
 
