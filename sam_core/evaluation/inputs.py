@@ -269,6 +269,12 @@ class PolygonLayer:
             )
         return moved, ids
 
+    @property
+    def grid_bounds(self) -> np.ndarray:
+        """(n, 4) bounds of the features burnt, in the grid's CRS once ``to_grid`` has run (n = 0: none
+        is near the grid)."""
+        return self._on_grid[2]
+
     def read(self, window: Window, grid: Grid) -> np.ndarray:
         geometries, ids, bounds = self._on_grid
         shape = (int(window.height), int(window.width))
