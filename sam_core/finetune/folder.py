@@ -5,7 +5,8 @@ are not 8-bit (16-bit PNG/TIFF, float TIFF) get a 2–98 % stretch to uint8 of t
 rasters do (multi-band TIFFs: the bands are chosen as for rasters, ``resolve_bands``); a TIFF's nodata pixels
 are not ``known``. A mask is non-zero where there is an object: several distinct non-zero values are object
 ids; a single one (a binary mask) is split into connected components (8-connectivity), one object each; a
-colour mask (RGB) has one object per colour. Ids are renumbered 1..n per image.
+colour mask (RGB) has one object per colour. Ids are renumbered 1..n per image. Masks are PNG or TIFF (a
+JPEG mask is refused: its compression invents values).
 
 ``split.csv`` (columns image, split; header optional; the image named with or without its suffix) fixes the
 split; without it the images are split 70/15/15 by a shuffle seeded with ``seed`` over the sorted stems, so
@@ -135,7 +136,7 @@ def _csv_splits(path: Path, stems: list[str]) -> dict[str, str]:
 
 # -- one image and its mask ----------------------------------------------------------------------------------
 def _image(root: Path, image_path: Path, mask_path: Path, split: str) -> TuningImage:
-    rgb, valid = read_rgb(image_path, root)
+    rgb, valid = _read_rgb(image_path, root)
     mask = _read_mask(mask_path, root)
     if mask.shape != rgb.shape[:2]:
         raise SamCoreError(
@@ -155,7 +156,7 @@ def _size(shape) -> str:
     return f"{shape[1]}×{shape[0]} px"
 
 
-def read_rgb(path: Path, root: Path) -> tuple[np.ndarray, np.ndarray]:
+def _read_rgb(path: Path, root: Path) -> tuple[np.ndarray, np.ndarray]:
     """(H, W, 3) uint8 and (H, W) validity of an image file (see the module docstring)."""
     try:
         if path.suffix.lower() in TIF_SUFFIXES:
@@ -206,6 +207,11 @@ def _stretched(planes: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def _read_mask(path: Path, root: Path) -> np.ndarray:
     """(H, W) integer labels of a mask file; a colour mask's colours become labels."""
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        raise SamCoreError(
+            f"mask masks/{path.name} is a JPEG: its lossy compression changes the object ids; "
+            "save masks as PNG or TIFF"
+        )
     try:
         if path.suffix.lower() in TIF_SUFFIXES:
             with warnings.catch_warnings():

@@ -69,6 +69,8 @@ def open_raster_labels(
             raise SamCoreError(
                 f"the labels in {layer.path.name} do not overlap the raster {source.path.name}"
             )
+        if area is not None and not any(chip["in_region"] for chip in chips):
+            raise SamCoreError(f"the region {area.path.name} does not overlap the raster {source.path.name}")
         images = _split(chips, values, seed)
         crs = source.crs
         tuning = TuningSet(
@@ -135,13 +137,20 @@ def _chips(source: RasterSource, grid: Grid, layer: PolygonLayer, region, chip_p
         pixels = source.read_window(window)
         objects = layer.read(rio_window, grid)
         objects[~pixels.valid] = 0
-        if region is None:
-            known = pixels.valid.copy()
-        else:
-            known = pixels.valid & ((region.read(rio_window, grid) > 0) | (objects > 0))
-        if not objects.any() and not known.any():
+        inside = pixels.valid if region is None else pixels.valid & (region.read(rio_window, grid) > 0)
+        known = inside | (objects > 0)  # objects are only where pixels are valid
+        if not known.any():
             continue  # outside the labelled area, or nodata only
-        chips.append({"row": row, "col": col, "rgb": pixels.rgb, "objects": objects, "known": known})
+        chips.append(
+            {
+                "row": row,
+                "col": col,
+                "rgb": pixels.rgb,
+                "objects": objects,
+                "known": known,
+                "in_region": inside.any(),
+            }
+        )
     return chips
 
 

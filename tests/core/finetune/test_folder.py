@@ -74,12 +74,16 @@ def test_grayscale_jpeg_rgba_png_16_bit_tif_of_different_sizes(tmp_path):
     rgba = np.dstack([np.full((40, 50), v, np.uint8) for v in (10, 20, 30, 128)])
     Image.fromarray(rgba, "RGBA").save(root / "images" / "rgba.png")
     deep = np.linspace(1000, 5000, 3 * 70 * 30).reshape(3, 70, 30).astype(np.uint16)
-    with warnings.catch_warnings():  # a plain image, not georeferenced
+    deep[:, 0, :4] = 0  # nodata
+    ids = np.zeros((1, 70, 30), np.uint16)
+    ids[0, 2:6, 2:6], ids[0, 20:30, 10:20] = 300, 7
+    with warnings.catch_warnings():  # plain images, not georeferenced
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(root / "images" / "deep.tif", "w", driver="GTiff", width=30, height=70, count=3,
-                           dtype="uint16") as ds:  # fmt: skip
-            ds.write(deep)
-    for stem, (h, w) in {"gray": (60, 80), "rgba": (40, 50), "deep": (70, 30)}.items():
+        for name, data in (("images/deep.tif", deep), ("masks/deep.tif", ids)):
+            with rasterio.open(root / name, "w", driver="GTiff", width=30, height=70, count=len(data),
+                               dtype="uint16", nodata=0 if name.startswith("images") else None) as ds:  # fmt: skip
+                ds.write(data)
+    for stem, (h, w) in {"gray": (60, 80), "rgba": (40, 50)}.items():
         mask = np.zeros((h, w), np.uint8)
         mask[5:15, 5:15] = 1
         Image.fromarray(mask).save(root / "masks" / f"{stem}.png")
@@ -94,7 +98,13 @@ def test_grayscale_jpeg_rgba_png_16_bit_tif_of_different_sizes(tmp_path):
     np.testing.assert_array_equal(images["rgba"].rgb[0, 0], [10, 20, 30])  # alpha dropped
     d = images["deep"].rgb
     assert d.dtype == np.uint8 and d.min() == 0 and d.max() == 255  # 2-98 % stretch of its own
-    assert all(image.n_objects == 1 for image in tuning.images)
+    assert (d[0, :4] == 0).all() and not images["deep"].known[0, :4].any() and images["deep"].known[1:].all()
+    assert (
+        images["deep"].n_objects == 2
+        and images["deep"].objects[3, 3] == 2
+        and images["deep"].objects[25, 15] == 1
+    )
+    assert images["gray"].n_objects == images["rgba"].n_objects == 1 and images["gray"].known is None
 
 
 def test_split_csv_is_honoured_leniently(tmp_path, pairs):
@@ -152,6 +162,9 @@ def test_size_and_corrupt_file_errors(tmp_path, pairs):
     root = write_folder(tmp_path / "bad", pairs[:4])
     (root / "images" / "img_003.png").write_bytes(b"not a png at all")
     expect_error(root, "cannot read image", "img_003.png")
+    root = write_folder(tmp_path / "jpegmask", pairs[:4])
+    (root / "masks" / "img_001.png").rename(root / "masks" / "img_001.jpg")
+    expect_error(root, "masks/img_001.jpg", "JPEG")
     root = write_folder(tmp_path / "badmask", pairs[:4])
     (root / "masks" / "img_000.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     expect_error(root, "cannot read mask", "img_000.png")

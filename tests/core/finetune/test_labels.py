@@ -169,6 +169,7 @@ def test_errors_name_the_problem(tmp_path, scene):
     raster, labels = scene["raster"], scene["labels"][".gpkg"]
     far = write_moved(tmp_path / "far.gpkg", scene, shift=(1_000_000.0, 0.0))
     expect_error("the labels in far.gpkg do not overlap the raster raster.tif", raster=raster, labels=far)
+    expect_error("the region far.gpkg does not overlap the raster", raster=raster, labels=labels, region=far)
     expect_error("has no field 'season'", "split, kind", raster=raster, labels=labels, split_field="season")
     n = int(scene["objects"].max())
     bad = write_moved(tmp_path / "bad.geojson", scene, fields={"split": ["train"] * (n - 1) + ["training"]})
