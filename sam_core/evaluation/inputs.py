@@ -205,6 +205,9 @@ class PolygonLayer:
             names = [str(name) for name in pyogrio.read_info(self.path, layer=self.layer)["fields"]]
         except (DataSourceError, DataLayerError) as exc:
             raise SamCoreError(f"cannot read {self.role} {self.path.name}: {first_line(exc)}") from exc
+        folded = [name for name in names if name.lower() == field.lower()]
+        if field not in names and len(folded) == 1:  # Shapefiles often spell fields in capitals
+            field = folded[0]
         if field not in names:
             have = ", ".join(names) or "none"
             raise SamCoreError(f"{self.role} {self.path.name} has no field {field!r} (its fields: {have})")

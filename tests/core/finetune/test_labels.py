@@ -103,6 +103,8 @@ def test_a_split_field_is_honoured_and_nothing_leaks(scene):
         )
     taught = {fid for image in tuning.images for fid in np.unique(image.objects[image.objects > 0]).tolist()}
     assert len(taught) >= int(objects.max()) - 2  # an object wholly in chips of other splits is never taught
+    again = open_raster_labels(scene["raster"], scene["labels"][".gpkg"], split_field="SPLIT", chip_px=CHIP)
+    assert [i.split for i in again.images] == [i.split for i in tuning.images]  # the field's case is forgiven
 
 
 def test_a_region_keeps_an_unlabelled_object_out_of_the_background(tmp_path, scene):
