@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,113 @@ def write_folder(root: Path, pairs, splits: list[str] | None = None, suffix: str
             for index, split in enumerate(splits):
                 writer.writerow([f"img_{index:03d}", split])
     return root
+
+
+# -- the GIS form: a georeferenced raster and its objects as polygons -----------------------------------------
+def write_polygons(path: Path, geometries, crs: str | None, fields: dict | None = None) -> Path:
+    """A polygon layer (GeoPackage, GeoJSON or Shapefile by suffix) with optional string fields; ``crs`` None
+    writes a layer without a CRS."""
+    import pyogrio
+    import shapely
+
+    drivers = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
+    fields = fields or {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pyogrio's "'crs' was not provided": wanted with None
+        pyogrio.raw.write(
+            str(path),
+            geometry=np.asarray(shapely.to_wkb(list(geometries)), dtype=object),
+            field_data=[np.asarray(values, dtype=object) for values in fields.values()],
+            fields=list(fields),
+            driver=drivers[path.suffix.lower()],
+            geometry_type="MultiPolygon",
+            crs=crs,
+        )
+    return path
+
+
+def id_polygons(objects: np.ndarray, transform) -> dict:
+    """object id → its pixels as one (multi)polygon along pixel edges, in the transform's coordinates."""
+    import shapely
+    from rasterio.features import shapes
+
+    parts: dict[int, list] = {}
+    for geometry, value in shapes(objects.astype(np.int32), mask=objects > 0, transform=transform):
+        parts.setdefault(int(value), []).append(shapely.geometry.shape(geometry))
+    return {fid: shapely.MultiPolygon(polys) for fid, polys in sorted(parts.items())}
+
+
+def reproject(geometry, src: str, dst: str):
+    """``geometry`` with its vertices transformed (no densification) from ``src`` to ``dst``."""
+    import shapely
+    from pyproj import Transformer
+
+    transformer = Transformer.from_crs(src, dst, always_xy=True)
+    return shapely.transform(geometry, lambda x, y: transformer.transform(x, y), interleaved=False)
+
+
+def pixel_box(transform, col0: float, row0: float, col1: float, row1: float):
+    """A rectangle along pixel edges: columns [col0, col1), rows [row0, row1) of a north-up raster."""
+    import shapely
+
+    x0, y0 = transform @ (col0, row0)
+    x1, y1 = transform @ (col1, row1)
+    return shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def write_raster_with_labels(
+    root: Path,
+    size: int = 1024,
+    n_objects: int = 14,
+    seed: int = 0,
+    crs: str = "EPSG:32633",
+    pixel_m: float = 10.0,
+    origin: tuple[float, float] = (400000.0, 5200000.0),
+    label_crs: str = "EPSG:4326",
+    suffixes=(".geojson", ".gpkg"),
+    fields: dict | None = None,
+    omit=(),
+    shift_m: tuple[float, float] = (0.0, 0.0),
+    nodata_rows: int = 0,
+) -> dict:
+    """A generated 3-band uint8 GeoTIFF (``crs``, ``pixel_m`` pixels, upper-left corner at ``origin``) and its
+    objects as polygons in ``label_crs``, one feature per object id in id order (``fields``: name → one value
+    per object id); ids in ``omit`` are left out of the labels (unlabelled objects); ``shift_m`` moves the
+    polygons (in ``crs`` units) before reprojection; the first ``nodata_rows`` rows are nodata (0).
+    Returns raster, labels (suffix → path), objects (the id mask), feature_ids, rgb, transform and crs."""
+    import rasterio
+    from affine import Affine
+
+    root.mkdir(parents=True, exist_ok=True)
+    rgb, objects = generate_image(size, n_objects, np.random.default_rng(seed))
+    transform = Affine(pixel_m, 0.0, origin[0], 0.0, -pixel_m, origin[1])
+    profile = {"driver": "GTiff", "width": size, "height": size, "count": 3, "dtype": "uint8", "crs": crs}
+    if nodata_rows:
+        rgb = np.maximum(rgb, 1)
+        rgb[:nodata_rows] = 0
+        profile["nodata"] = 0
+    raster = root / "raster.tif"
+    with rasterio.open(raster, "w", transform=transform, **profile) as ds:
+        ds.write(rgb.transpose(2, 0, 1))
+    polygons = id_polygons(objects, transform)
+    keep = [fid for fid in polygons if fid not in set(omit)]
+    moved = [reproject(_shifted(polygons[fid], shift_m), crs, label_crs) for fid in keep]
+    chosen = {name: [values[fid - 1] for fid in keep] for name, values in (fields or {}).items()}
+    labels = {
+        suffix: write_polygons(root / f"labels{suffix}", moved, label_crs, chosen) for suffix in suffixes
+    }
+    return {
+        "raster": raster,
+        "labels": labels,
+        "objects": objects,
+        "feature_ids": keep,  # the generated id of each feature, in order (a feature's id is its position + 1)
+        "rgb": rgb,
+        "transform": transform,
+        "crs": crs,
+    }
+
+
+def _shifted(geometry, shift: tuple[float, float]):
+    import shapely
+
+    return shapely.transform(geometry, lambda xy: xy + np.asarray(shift, float))

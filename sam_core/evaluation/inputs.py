@@ -182,10 +182,9 @@ class PolygonLayer:
         self.note = None
         if layer is None and len(layers) > 1:
             self.note = f"{role} {path.name} has {len(layers)} layers: the first, {layers[0]!r}, is used"
+        self.layer = layers[0] if layer is None else layer
         try:
-            meta, _fids, wkb, _fields = pyogrio.raw.read(
-                path, layer=layers[0] if layer is None else layer, columns=[]
-            )
+            meta, _fids, wkb, _fields = pyogrio.raw.read(path, layer=self.layer, columns=[])
         except (DataSourceError, DataLayerError) as exc:
             raise SamCoreError(f"cannot read {role} {path.name}: {first_line(exc)}") from exc
         geometries = shapely.from_wkb(wkb)
@@ -198,6 +197,27 @@ class PolygonLayer:
             raise SamCoreError(f"{role} {path.name} holds {kind} geometries: polygons are needed")
         self.crs = parse_crs(meta["crs"]) if meta.get("crs") else None
         self._on_grid = (self.geometries, self.ids, np.zeros((0, 4)))
+
+    def field_values(self, field: str) -> np.ndarray:
+        """The values of ``field`` for the features with a geometry, in the order of ``ids`` (the
+        fine-tuning labels' split field)."""
+        try:
+            names = [str(name) for name in pyogrio.read_info(self.path, layer=self.layer)["fields"]]
+        except (DataSourceError, DataLayerError) as exc:
+            raise SamCoreError(f"cannot read {self.role} {self.path.name}: {first_line(exc)}") from exc
+        folded = [name for name in names if name.lower() == field.lower()]
+        if field not in names and len(folded) == 1:  # Shapefiles often spell fields in capitals
+            field = folded[0]
+        if field not in names:
+            have = ", ".join(names) or "none"
+            raise SamCoreError(f"{self.role} {self.path.name} has no field {field!r} (its fields: {have})")
+        try:
+            _meta, _fids, _wkb, values = pyogrio.raw.read(
+                self.path, layer=self.layer, columns=[field], read_geometry=False
+            )
+        except (DataSourceError, DataLayerError) as exc:
+            raise SamCoreError(f"cannot read {self.role} {self.path.name}: {first_line(exc)}") from exc
+        return np.asarray(values[0], dtype=object)[self.ids - 1]
 
     def to_grid(self, grid: Grid, warnings: list[str]) -> None:
         geometries, ids = self.geometries, self.ids
@@ -251,6 +271,12 @@ class PolygonLayer:
                 f"{crs_label(self.crs)} to {crs_label(grid.crs)}"
             )
         return moved, ids
+
+    @property
+    def grid_bounds(self) -> np.ndarray:
+        """(n, 4) bounds of the features burnt, in the grid's CRS once ``to_grid`` has run (n = 0: none
+        is near the grid)."""
+        return self._on_grid[2]
 
     def read(self, window: Window, grid: Grid) -> np.ndarray:
         geometries, ids, bounds = self._on_grid
