@@ -157,7 +157,7 @@ def _segment_prompt_files(args) -> int:
                 from ..geo.preview import render_preview
 
                 render_preview(segmenter.source, [r["geometry"] for r in result.records], args.preview)
-    print(strict_json({"out": str(args.out), **result.summary()}))
+    print(strict_json({"out": str(args.out), **result.summary(), "tile_size": segmenter.grid.tile_size}))
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
