@@ -22,6 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.detect import bench_detect_memory
 from bench.rasters import write_test_raster
 from sam_core import config
 from sam_core.geo.raster import RasterSource
@@ -339,6 +340,8 @@ GROUPS = {
     "everything": bench_everything,
     "everything_memory": bench_everything_memory,
     "classify": bench_classify,
+    # issue 12: detection with a fine-tuned decoder (memory with a tiny model, speed with vit_b)
+    "finetune": lambda work, _checkpoint: bench_detect_memory(work),
 }
 
 

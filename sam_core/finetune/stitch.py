@@ -14,13 +14,12 @@ once, which is exact and costs nothing for ragged outlines.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from affine import Affine
 from rasterio import features
-from shapely.geometry import MultiPolygon, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 
 from ..geo.tiles import PixelWindow, Tile
 from ..geo.vectorize import mask_to_geometry
@@ -217,9 +216,18 @@ class Stitcher:
             self.open_row = lookup[self.open_row]
 
 
+def fill_holes(geometry: MultiPolygon, min_area: float) -> MultiPolygon:
+    """``geometry`` without the holes smaller than ``min_area`` (map units²)."""
+    parts = []
+    for part in geometry.geoms:
+        holes = [ring for ring in part.interiors if Polygon(ring).area >= min_area]
+        parts.append(part if len(holes) == len(part.interiors) else Polygon(part.exterior, holes))
+    return MultiPolygon(parts)
+
+
 def _join(pieces: list[Piece], transform: Affine, min_region_px: int) -> StitchedObject | None:
-    """The pieces painted into one mask, cleaned (``min_region_px``) and traced once; None when nothing
-    is left."""
+    """The pieces painted into one mask and traced once, cleaned (``min_region_px``); None for an island
+    below it."""
     box = pieces[0].box
     for other in pieces[1:]:
         c0, r0 = min(box.col_off, other.box.col_off), min(box.row_off, other.box.row_off)
@@ -228,12 +236,12 @@ def _join(pieces: list[Piece], transform: Affine, min_region_px: int) -> Stitche
     pixels = sum(p.pixels for p in pieces)
     if pixels < min_region_px:  # an island: one 4-connected component, too small
         return None
-    pad = max(1, math.isqrt(max(0, min_region_px - 1)) + 1)  # the free border alone outweighs any hole
-    mask = np.zeros((box.height + 2 * pad, box.width + 2 * pad), bool)
+    mask = np.zeros((box.height, box.width), bool)
     for piece in pieces:
-        r, c = piece.box.row_off - box.row_off + pad, piece.box.col_off - box.col_off + pad
+        r, c = piece.box.row_off - box.row_off, piece.box.col_off - box.col_off
         mask[r : r + piece.box.height, c : c + piece.box.width] |= piece.mask()
-    if min_region_px > 0:  # holes below min_region_px filled
-        mask = features.sieve(mask.astype(np.uint8), min_region_px, connectivity=4).astype(bool)
-    geometry = mask_to_geometry(mask, transform, (box.col_off - pad, box.row_off - pad))
+    geometry = mask_to_geometry(mask, transform, (box.col_off, box.row_off))
+    del mask
+    if min_region_px > 0:  # holes below min_region_px pixels filled (on the outline: no second raster pass)
+        geometry = fill_holes(geometry, min_region_px * abs(transform.determinant))
     return StitchedObject(geometry, box, sum(p.probability_sum for p in pieces) / pixels, pixels)
