@@ -22,7 +22,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.detect import bench_detect_memory
 from bench.rasters import write_test_raster
+from sam_core import config
 from sam_core.geo.raster import RasterSource
 from sam_core.prompting.prompts import Point, Prompts
 from sam_core.prompting.segment import Segmenter
@@ -216,7 +218,13 @@ def _everything_options():
 
     # 4 points per side keeps the run short; thresholds 0 keep random-weight masks, so that vectorising and
     # merging are exercised (with SAM's defaults a random model's masks are all filtered out)
-    return EverythingOptions(points_per_side=4, pred_iou_thresh=0.0, stability_score_thresh=0.0)
+    return EverythingOptions(
+        points_per_side=4,
+        pred_iou_thresh=0.0,
+        stability_score_thresh=0.0,
+        tile_size=config.TILE_SIZE,
+        overlap=config.OVERLAP,
+    )
 
 
 def bench_everything(work: Path, vit_b: Path) -> dict:
@@ -332,6 +340,8 @@ GROUPS = {
     "everything": bench_everything,
     "everything_memory": bench_everything_memory,
     "classify": bench_classify,
+    # issue 12: detection with a fine-tuned decoder (memory with a tiny model, speed with vit_b)
+    "finetune": lambda work, _checkpoint: bench_detect_memory(work),
 }
 
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 #: SAM's input size: one encoder pass covers a tile of this many pixels per side
 TILE_SIZE = 1024
+#: Processing's tile-size parameter value for "the model's": a fine-tuned decoder's learned scale (its
+#: sidecar's ``tile_px``), else ``TILE_SIZE`` (``LoadedModel.tile_size``); the CLI's ``--tile-size`` left out
+MODEL_TILE_SIZE = 0
 #: tile overlap for prompting and segment everything (see the module docstring)
 OVERLAP = 256
 #: the overlap of a bare tile grid (coordinate mapping only; no cache depends on it)

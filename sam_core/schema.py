@@ -26,6 +26,14 @@ EVERYTHING_FIELDS = {
     "tiles": str,
     "model": str,
 }
+#: objects found by a fine-tuned decoder (``detect``): the mean blended probability of their pixels
+DETECT_FIELDS = {
+    "id": int,
+    "probability": float,
+    "area_m2": float,
+    "perimeter_m": float,
+    "model": str,
+}
 #: what the dock adds to each object it writes: the raster layer's name and the time (UTC, ISO 8601)
 DOCK_FIELDS = {"raster": str, "created": str}
 #: land-cover cells (``classify``'s "cells" layer)

@@ -145,10 +145,16 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(advanced(number))
 
     def add_tiling(
-        self, tile_size: int | None = defaults.TILE_SIZE, overlap: int | None = defaults.OVERLAP
+        self, tile_size: int | None = defaults.MODEL_TILE_SIZE, overlap: int | None = defaults.OVERLAP
     ) -> None:
+        """Tile size 0 (the default) is the model's: a fine-tuned decoder's learned scale, else 1024 px."""
         if tile_size is not None:
-            self.add_integer(self.TILE_SIZE, TerraSAMAlgorithm.tr("Tile size (pixels)"), tile_size, 16)
+            self.add_integer(
+                self.TILE_SIZE,
+                TerraSAMAlgorithm.tr("Tile size (pixels; 0: the model's)"),
+                tile_size,
+                defaults.MODEL_TILE_SIZE,
+            )
         if overlap is not None:
             self.add_integer(self.OVERLAP, TerraSAMAlgorithm.tr("Tile overlap (pixels)"), overlap)
 
@@ -218,9 +224,8 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
             cache = cache or (settings.cache_dir() if self.SHARES_DOCK_CACHE else "")
             if cache:
                 args += ["--cache-dir", cache]
+        args += self.tiling_args(parameters, context)
         for name, option in (
-            (self.TILE_SIZE, "--tile-size"),
-            (self.OVERLAP, "--overlap"),
             (self.MIN_AREA_M2, "--min-area-m2"),
             (self.MIN_HOLE_M2, "--min-hole-m2"),
             (self.SIMPLIFY_PX, "--simplify-px"),
@@ -228,6 +233,21 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
             if self.parameterDefinition(name) is not None:
                 args += [option, _number(self.parameterAsDouble(parameters, name, context))]
         return args + self.extent_args(parameters, context)
+
+    def tiling_args(self, parameters, context) -> list[str]:
+        """``--tile-size`` unless it is the model's (0); ``--overlap`` unless the model's tile keeps the
+        default overlap, which the command then derives from that tile (256 px, a quarter of smaller tiles)."""
+        args: list[str] = []
+        tile = None
+        if self.parameterDefinition(self.TILE_SIZE) is not None:
+            tile = self.parameterAsInt(parameters, self.TILE_SIZE, context)
+            if tile != defaults.MODEL_TILE_SIZE:
+                args += ["--tile-size", str(tile)]
+        if self.parameterDefinition(self.OVERLAP) is not None:
+            overlap = self.parameterAsInt(parameters, self.OVERLAP, context)
+            if not (tile in (None, defaults.MODEL_TILE_SIZE) and overlap == defaults.OVERLAP):
+                args += ["--overlap", str(overlap)]
+        return args
 
     def extent_args(self, parameters, context) -> list[str]:
         if self.parameterDefinition(self.EXTENT) is None or not parameters.get(self.EXTENT):

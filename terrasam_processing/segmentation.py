@@ -66,9 +66,9 @@ class EncodeRasterAlgorithm(_SegmentationAlgorithm):
             "embeddings in a cache folder, so that later prompts on these tiles, in the TerraSAM dock or in "
             "the other algorithms, skip the slow part (seconds to a minute per 1024 px tile on a CPU).</p>"
             "<p><b>Cache folder</b>: leave it empty to fill the dock's own cache (in your QGIS profile). "
-            "Tiles already in the cache are not encoded again. The dock uses tiles of 1024 pixels with an "
-            "overlap of 256 pixels and the raster's default bands: keep these settings to prepare tiles for "
-            "it.</p>"
+            "Tiles already in the cache are not encoded again. The dock uses the model's tiles (a fine-tuned "
+            "model's learned scale, else 1024 pixels) with its default overlap and the raster's default bands: "
+            "keep tile size 0, overlap 256 and automatic bands to prepare tiles for it.</p>"
             "<p>The result is the cache folder and the number of tiles encoded. Cancelling keeps the tiles "
             "finished so far (each is written whole or not at all).</p>"
         )
@@ -83,7 +83,7 @@ class EncodeRasterAlgorithm(_SegmentationAlgorithm):
             )
         )
         self.add_bands()
-        self.add_tiling(defaults.TILE_SIZE, defaults.OVERLAP)
+        self.add_tiling(defaults.MODEL_TILE_SIZE, defaults.OVERLAP)
         self.add_device()
         self.addOutput(QgsProcessingOutputFolder("CACHE_FOLDER", self.tr("Embedding cache folder")))
         self.addOutput(QgsProcessingOutputNumber("TILES", self.tr("Tiles covered")))
@@ -166,7 +166,7 @@ class SegmentPromptsAlgorithm(_SegmentationAlgorithm):
             )
         )
         self.add_bands()
-        self.add_tiling(defaults.TILE_SIZE, None)
+        self.add_tiling(defaults.MODEL_TILE_SIZE, None)
         self.add_postprocessing()
         self.addParameter(self.cache_parameter())
         self.add_device()
@@ -258,7 +258,7 @@ class SegmentEverythingAlgorithm(_SegmentationAlgorithm):
             )
         )
         self.add_bands()
-        self.add_tiling(defaults.TILE_SIZE, defaults.OVERLAP)
+        self.add_tiling(defaults.MODEL_TILE_SIZE, defaults.OVERLAP)
         self.add_postprocessing()
         self.addParameter(self.cache_parameter())
         self.add_device()

@@ -64,7 +64,23 @@ def add_engine_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--bands", type=bands, help="1 or 3 band numbers (default: RGB / first three)")
     command.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
     command.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
-    command.add_argument("--tile-size", type=whole(16), default=config.TILE_SIZE)
+    command.add_argument(
+        "--tile-size",
+        type=whole(16),
+        help="tile side in source pixels (default: the model's: a fine-tuned model's learned scale, "
+        f"else {config.TILE_SIZE})",
+    )
+
+
+def tile_size_of(args) -> int:
+    """``--tile-size``, else the model's (``LoadedModel.tile_size``), read from the checkpoint's sidecar
+    without loading the weights, so tiles can be located before the model loads."""
+    if args.tile_size is not None:
+        return args.tile_size
+    from ..sam.tuned import read_sidecar
+
+    tuned = read_sidecar(args.checkpoint)  # a damaged sidecar is an error here already
+    return tuned.tile_px if tuned else config.TILE_SIZE
 
 
 def add_extent_options(command: argparse.ArgumentParser) -> None:

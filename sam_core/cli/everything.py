@@ -14,7 +14,11 @@ def add_everything_command(commands) -> None:
     every = commands.add_parser("everything", help="segment every object over an extent (automatic mode)")
     add_model_options(every, "everything.gpkg")
     add_extent_options(every)
-    every.add_argument("--overlap", type=whole(0), default=config.OVERLAP, help=f"tile overlap in pixels (default {config.OVERLAP})")
+    every.add_argument(
+        "--overlap",
+        type=whole(0),
+        help=f"tile overlap in pixels (default {config.OVERLAP}, a quarter of tiles under {4 * config.OVERLAP} px)",
+    )
     every.add_argument("--points-per-side", type=whole(1), default=config.POINTS_PER_SIDE, help="SAM's prompt grid per tile")
     every.add_argument("--pred-iou-thresh", type=real(0, 1), default=config.PRED_IOU_THRESH)
     every.add_argument("--stability-thresh", type=real(0, 1), default=config.STABILITY_THRESH)
@@ -73,6 +77,7 @@ def cmd_everything(args) -> int:
                 "out": str(args.out),
                 "objects": len(result.objects),
                 "tiles": result.tiles,
+                "tile_size": result.tile_size,
                 "area_m2": round(total, 2),
             }
         )

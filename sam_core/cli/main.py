@@ -1,6 +1,6 @@
 """``python -m sam_core``: the core on a server, no QGIS needed. This module is the parser and the dispatch;
-each command group lives in a module of its own (``info``, ``segment``, ``everything``, ``evaluate``,
-``landcover``, ``finetune``, ``fetch``), and what they share in ``common`` and ``options``.
+each command group lives in a module of its own (``info``, ``segment``, ``everything``, ``detect``,
+``evaluate``, ``landcover``, ``finetune``, ``fetch``), and what they share in ``common`` and ``options``.
 
 Every user mistake (bad file, CRS, prompt, checkpoint) ends with exit code 2 and one ``error: ...`` line
 on stderr, no traceback, and no output file left behind; an existing output file is replaced only after
@@ -14,6 +14,7 @@ import sys
 
 from ..errors import SamCoreError
 from .common import reset_progress
+from .detect import add_detect_command, cmd_detect
 from .evaluate import add_evaluate_command, cmd_evaluate
 from .everything import add_everything_command, cmd_everything
 from .fetch import add_fetch_command, cmd_fetch_checkpoint
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_info_command(commands)
     add_segment_commands(commands)  # encode, segment
     add_everything_command(commands)
+    add_detect_command(commands)
     add_evaluate_command(commands)
     add_landcover_commands(commands)  # train-classifier, classify
     add_finetune_command(commands)
@@ -52,6 +54,7 @@ COMMANDS = {
     "encode": cmd_encode,
     "segment": cmd_segment,
     "everything": cmd_everything,
+    "detect": cmd_detect,
     "evaluate": cmd_evaluate,
     "train-classifier": cmd_train_classifier,
     "classify": cmd_classify,

@@ -13,6 +13,7 @@ import math
 import os
 from collections.abc import Callable
 
+from .. import config
 from ..errors import SamCoreError
 from ..io import check_output_file, check_output_folder
 
@@ -24,6 +25,7 @@ OUTPUTS: dict[str, tuple[tuple[str, object], ...]] = {
     "encode": (("cache_dir", FOLDER),),
     "segment": (("out", VECTOR), ("preview", IMAGE), ("cache_dir", FOLDER)),
     "everything": (("out", VECTOR), ("cache_dir", FOLDER)),
+    "detect": (("out", VECTOR), ("cache_dir", FOLDER)),
     "evaluate": (("out", (".json",)),),
     "train-classifier": (("out", None), ("report_dir", FOLDER), ("cache_dir", FOLDER)),
     "classify": (("out", VECTOR), ("summary", (".json", ".csv")), ("cache_dir", FOLDER)),
@@ -121,9 +123,9 @@ def _gib(n: float) -> str:
 def check_memory(args, available: int | None = None) -> None:
     """``--tile-size`` and ``--points-per-side`` against the memory one tile needs (see the constants)."""
     available = available_memory() if available is None else available
-    tile = getattr(args, "tile_size", None)
-    if available is None or tile is None:
+    if available is None or not hasattr(args, "tile_size"):
         return
+    tile = args.tile_size or config.TILE_SIZE  # None: the model's, at most the usual tile
     everything = args.command == "everything"
     per_pixel = EVERYTHING_BYTES_PER_PIXEL if everything else SEGMENT_BYTES_PER_PIXEL
     budget = available * MEMORY_SHARE

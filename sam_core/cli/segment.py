@@ -8,7 +8,15 @@ import sys
 from .. import config
 from ..errors import SamCoreError
 from ..io import all_or_nothing, strict_json
-from .common import add_engine_options, add_extent_options, add_model_options, box, point, progress
+from .common import (
+    add_engine_options,
+    add_extent_options,
+    add_model_options,
+    box,
+    point,
+    progress,
+    tile_size_of,
+)
 from .options import whole
 
 
@@ -18,7 +26,11 @@ def add_segment_commands(commands) -> None:
     )
     add_engine_options(enc)
     add_extent_options(enc)
-    enc.add_argument("--overlap", type=whole(0), default=config.OVERLAP, help=f"tile overlap in pixels (default {config.OVERLAP})")
+    enc.add_argument(
+        "--overlap",
+        type=whole(0),
+        help=f"tile overlap in pixels (default {config.OVERLAP}, a quarter of tiles under {4 * config.OVERLAP} px)",
+    )
 
     seg = commands.add_parser(
         "segment", help="segment one object from point and/or box prompts, or one per group in --prompts"
@@ -50,14 +62,17 @@ def add_segment_commands(commands) -> None:
 def cmd_encode(args) -> int:
     from ..geo.crs import parse_crs
     from ..geo.raster import RasterSource
+    from ..prompting.segment import prompt_overlap
     from ..sam.embeddings import EmbeddingCache, TileEncoder
     from ..sam.model import load_model
 
     if not args.cache_dir:
         raise SamCoreError("encode needs --cache-dir: the folder the embeddings are kept in")
     extent_crs = parse_crs(args.extent_crs) if args.extent_crs else None
+    tile_size = tile_size_of(args)  # the model's learned scale unless --tile-size says otherwise
+    overlap = prompt_overlap(tile_size) if args.overlap is None else args.overlap
     with RasterSource(args.raster, bands=args.bands) as source:
-        grid = source.grid(args.tile_size, args.overlap)
+        grid = source.grid(tile_size, overlap)
         tiles = grid.tiles_for_extent(*args.extent, extent_crs) if args.extent else grid.tiles()
         if not tiles:
             raise SamCoreError("the extent does not overlap the raster")
@@ -67,6 +82,7 @@ def cmd_encode(args) -> int:
     summary = {
         "cache_dir": str(args.cache_dir),
         "tiles": len(tiles),
+        "tile_size": tile_size,
         "encoded": encoded,
         "cached": len(tiles) - encoded,
         "model": model.info.name,
@@ -109,6 +125,7 @@ def cmd_segment(args) -> int:
         "area_m2": round(result.area_m2, 2),
         "perimeter_m": round(result.perimeter_m, 2),
         "tile": [result.tile.col, result.tile.row],
+        "tile_size": result.tile.size,
         "model": result.model,
     }
     print(strict_json(summary))
@@ -140,7 +157,7 @@ def _segment_prompt_files(args) -> int:
                 from ..geo.preview import render_preview
 
                 render_preview(segmenter.source, [r["geometry"] for r in result.records], args.preview)
-    print(strict_json({"out": str(args.out), **result.summary()}))
+    print(strict_json({"out": str(args.out), **result.summary(), "tile_size": segmenter.grid.tile_size}))
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -160,12 +177,11 @@ class _open_segmenter:
 
         self.source = RasterSource(self.args.raster, bands=self.args.bands)
         try:
+            tile_size = tile_size_of(self.args)  # the model's learned scale unless --tile-size says otherwise
             if self.check is not None:
-                self.check(self.source.grid(self.args.tile_size, prompt_overlap(self.args.tile_size)))
+                self.check(self.source.grid(tile_size, prompt_overlap(tile_size)))
             model = load_model(self.args.checkpoint, self.args.device)
-            return Segmenter(
-                self.source, model, EmbeddingCache(self.args.cache_dir), tile_size=self.args.tile_size
-            )
+            return Segmenter(self.source, model, EmbeddingCache(self.args.cache_dir), tile_size=tile_size)
         except BaseException:
             self.source.close()
             raise

@@ -15,7 +15,7 @@ the same in batches of 8 or 64) and keeps a cancel to well under a second.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -37,6 +37,7 @@ from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.model import LoadedModel
 from .merge import DEFAULT_BAND_IOU, MergedObject, TileObject, merge_tile_objects
+from .segment import prompt_overlap
 
 #: points per decoder batch when ``EverythingOptions.points_per_batch`` is None: small on the CPU, where
 #: a batch of 8 points takes about half a second with vit_b at 1024 px and a larger one is no faster per point
@@ -60,8 +61,8 @@ class EverythingOptions:
     box_nms_thresh: float = 0.7
     crop_n_layers: int = 0
     min_region_px: int = config.MIN_REGION_PX
-    tile_size: int = config.TILE_SIZE
-    overlap: int = config.OVERLAP
+    tile_size: int | None = None  # None: the model's (``LoadedModel.tile_size``)
+    overlap: int | None = None  # None: ``prompt_overlap`` of the tile (256 px for 1024 px tiles)
     band_iou: float = DEFAULT_BAND_IOU
     min_area_m2: float = 0.0
     min_hole_m2: float = 0.0
@@ -74,6 +75,7 @@ class EverythingResult:
     objects: list[dict]  # output records: geometry, id, score, stability, area_m2, perimeter_m, tiles
     tiles: int  # tiles processed
     crs: CRS | None
+    tile_size: int = config.TILE_SIZE  # the tile side used, source pixels
 
 
 class _EmbeddedPredictor(SamPredictor):
@@ -168,7 +170,7 @@ def segment_everything(
 ) -> EverythingResult:
     """Every object over ``extent``. ``progress`` gets a ``Progress`` after every batch of points: the
     fraction (tile index + batches done / batches) / tiles, always rising, 1.0 once the result is complete."""
-    options = options or EverythingOptions()
+    options = resolve_tiling(options or EverythingOptions(), model)
     grid = source.grid(options.tile_size, options.overlap)
     tiles = grid.tiles() if extent is None else grid.tiles_for_extent(*extent, extent_crs)
     if not tiles:
@@ -189,7 +191,15 @@ def segment_everything(
     area = None if extent is None else _extent_polygon(grid, extent, extent_crs)
     records = _records(merged, source, options, area)
     tracker.done()
-    return EverythingResult(records, len(tiles), source.crs)
+    return EverythingResult(records, len(tiles), source.crs, options.tile_size)
+
+
+def resolve_tiling(options: EverythingOptions, model: LoadedModel) -> EverythingOptions:
+    """The options with the tile size and overlap filled in: the model's tile (a fine-tuned decoder's
+    learned scale) and the prompting overlap of that tile, unless given."""
+    tile = model.tile_size if options.tile_size is None else options.tile_size
+    overlap = prompt_overlap(tile) if options.overlap is None else options.overlap
+    return replace(options, tile_size=tile, overlap=overlap)
 
 
 def _batch_step(tracker: TileProgress, index: int, batches: int, is_cancelled) -> Callable[[], None]:

@@ -118,11 +118,14 @@ class Segmenter:
         source: RasterSource,
         model: LoadedModel,
         cache: EmbeddingCache | None = None,
-        tile_size: int = DEFAULT_TILE_SIZE,
+        tile_size: int | None = None,
         overlap: int | None = None,
         encoded: set[tuple[int, int]] | None = None,
     ) -> None:
+        """``tile_size`` None: the model's (a fine-tuned decoder's learned scale, else the usual tile);
+        ``overlap`` None: ``prompt_overlap`` of the tile."""
         self.source, self.model = source, model
+        tile_size = model.tile_size if tile_size is None else tile_size
         self.grid = source.grid(tile_size, prompt_overlap(tile_size) if overlap is None else overlap)
         self.encoder = TileEncoder(model, source, cache)
         #: grid positions (col, row) known to be in the cache: encoded or used through this segmenter (an

@@ -12,7 +12,7 @@ from sam_core import config
 from sam_core.cli.main import build_parser
 from sam_core.geo.tiles import TileGrid
 from sam_core.landcover.classify import ClassifyOptions
-from sam_core.prompting.everything import EverythingOptions
+from sam_core.prompting.everything import EverythingOptions, resolve_tiling
 from sam_core.prompting.segment import DEFAULT_OVERLAP, DEFAULT_TILE_SIZE, Segmenter, prompt_overlap
 from sam_core.sam.model import load_model, resolve_device
 
@@ -27,11 +27,12 @@ def commands() -> dict[str, argparse.ArgumentParser]:
 
 def test_cli_defaults_are_configs():
     cli = commands()
-    for name in ("encode", "segment", "everything"):
-        assert cli[name].get_default("tile_size") == config.TILE_SIZE, name
+    for name in ("encode", "segment", "everything", "detect"):
+        # None: the model's (LoadedModel.tile_size: a fine-tuned decoder's learned scale, else config's)
+        assert cli[name].get_default("tile_size") is None, name
         assert cli[name].get_default("device") == config.DEVICE, name
     for name in ("encode", "everything"):
-        assert cli[name].get_default("overlap") == config.OVERLAP, name
+        assert cli[name].get_default("overlap") is None, name  # prompt_overlap of the tile: config's at 1024
     every = cli["everything"]
     assert every.get_default("points_per_side") == config.POINTS_PER_SIDE
     assert every.get_default("pred_iou_thresh") == config.PRED_IOU_THRESH
@@ -52,9 +53,11 @@ def test_cli_defaults_are_configs():
     assert device_choices == {config.DEVICES}
 
 
-def test_core_option_defaults_are_configs():
+def test_core_option_defaults_are_configs(tiny_checkpoint):
     every = EverythingOptions()
-    assert (every.tile_size, every.overlap) == (config.TILE_SIZE, config.OVERLAP)
+    assert (every.tile_size, every.overlap) == (None, None)  # the model's tile and its prompting overlap
+    plain = resolve_tiling(every, load_model(tiny_checkpoint, "cpu"))
+    assert (plain.tile_size, plain.overlap) == (config.TILE_SIZE, config.OVERLAP)
     assert every.points_per_side == config.POINTS_PER_SIDE
     assert (every.pred_iou_thresh, every.stability_score_thresh) == (
         config.PRED_IOU_THRESH,
@@ -66,7 +69,7 @@ def test_core_option_defaults_are_configs():
     assert config.STRETCH in config.STRETCHES and config.DEVICE in config.DEVICES
     assert (DEFAULT_TILE_SIZE, DEFAULT_OVERLAP) == (config.TILE_SIZE, config.OVERLAP)
     assert prompt_overlap(config.TILE_SIZE) == config.OVERLAP
-    assert inspect.signature(Segmenter).parameters["tile_size"].default == config.TILE_SIZE
+    assert inspect.signature(Segmenter).parameters["tile_size"].default is None  # the model's
     grid = inspect.signature(TileGrid).parameters
     assert (grid["tile_size"].default, grid["overlap"].default) == (config.TILE_SIZE, config.GRID_OVERLAP)
     assert inspect.signature(load_model).parameters["device"].default == config.DEVICE

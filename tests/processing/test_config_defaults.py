@@ -9,10 +9,11 @@ from sam_core import config
 
 #: algorithm → {parameter: the config value its default must equal}
 EXPECTED = {
-    "encoderaster": {"TILE_SIZE": config.TILE_SIZE, "OVERLAP": config.OVERLAP},
-    "segmentfromprompts": {"TILE_SIZE": config.TILE_SIZE},
+    # tile size 0: the model's (a fine-tuned decoder's learned scale, else config.TILE_SIZE)
+    "encoderaster": {"TILE_SIZE": config.MODEL_TILE_SIZE, "OVERLAP": config.OVERLAP},
+    "segmentfromprompts": {"TILE_SIZE": config.MODEL_TILE_SIZE},
     "segmenteverything": {
-        "TILE_SIZE": config.TILE_SIZE,
+        "TILE_SIZE": config.MODEL_TILE_SIZE,
         "OVERLAP": config.OVERLAP,
         "POINTS_PER_SIDE": config.POINTS_PER_SIDE,
         "PRED_IOU_THRESH": config.PRED_IOU_THRESH,
