@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import finetune_data
 import numpy as np
 
-import finetune_data
 from sam_core.finetune.dataset import TuningImage, TuningSet
 
 
@@ -41,7 +41,9 @@ def tuning_set(
     """Generated images in three splits (seeds ``seed``, ``seed + 1``, ``seed + 2``); ``known`` marks the
     left quarter of every image unlabelled."""
     images = []
-    for k, (split, n, empty) in enumerate((("train", train, 0), ("val", val, empty_val), ("test", test, empty_test))):
+    for k, (split, n, empty) in enumerate(
+        (("train", train, 0), ("val", val, empty_val), ("test", test, empty_test))
+    ):
         for i, (rgb, ids) in enumerate(_pairs(n, size, seed + k, objects, empty, shapes)):
             mask = None
             if known:

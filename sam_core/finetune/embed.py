@@ -32,7 +32,13 @@ class PatchEncoder:
 
     def key(self, patch: Patch) -> str:
         content = hashlib.sha256(patch.rgb.tobytes() + np.packbits(patch.inside).tobytes()).hexdigest()
-        parts = ("finetune-patch", self.model.info.fingerprint, content, str(self.patch_px), str(self.model.img_size))
+        parts = (
+            "finetune-patch",
+            self.model.info.fingerprint,
+            content,
+            str(self.patch_px),
+            str(self.model.img_size),
+        )
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def encode(self, patch: Patch, is_cancelled: Callable[[], bool] | None = None) -> torch.Tensor:

@@ -87,7 +87,9 @@ def _tile(rgb: np.ndarray, mask: np.ndarray | None) -> Image.Image:
 def examples_png(path: str | os.PathLike, examples: list[dict], title: str = "") -> Path:
     columns = ("image", "ground truth", "base model", "fine-tuned")
     top = 50
-    image = Image.new("RGB", (len(columns) * (CELL + 10) + 10, top + max(1, len(examples)) * (CELL + 24)), "white")
+    image = Image.new(
+        "RGB", (len(columns) * (CELL + 10) + 10, top + max(1, len(examples)) * (CELL + 24)), "white"
+    )
     draw = ImageDraw.Draw(image)
     draw.text((image.width / 2, 4), title or "test examples", fill=TEXT, font=_font(16), anchor="mt")
     for c, name in enumerate(columns):

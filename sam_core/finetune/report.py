@@ -90,6 +90,8 @@ def write_report(result: FinetuneResult, report_dir: str | os.PathLike) -> list[
             title = f"size {run.size}, {result.options.prompt} prompts"
             written.append(write_text(sub / "metrics.json", strict_json(run.to_dict(), indent=2) + "\n"))
             written.append(curves_png(sub / "curves.png", run.history, title))
-            written.append(threshold_png(sub / "threshold.png", run.sweep, run.threshold, f"{title}: validation"))
+            written.append(
+                threshold_png(sub / "threshold.png", run.sweep, run.threshold, f"{title}: validation")
+            )
             written.append(examples_png(sub / "examples.png", run.examples, f"{title}: test images"))
     return written

@@ -121,7 +121,9 @@ def image_logits(
     canvas = canvas[: cut.size, : cut.size]
     height, width = cut.image.objects.shape
     if (height, width) != (cut.size, cut.size):
-        canvas = F.interpolate(canvas[None, None], (height, width), mode="bilinear", align_corners=False)[0, 0]
+        canvas = F.interpolate(canvas[None, None], (height, width), mode="bilinear", align_corners=False)[
+            0, 0
+        ]
     return canvas.numpy()
 
 

@@ -30,7 +30,7 @@ def mask_at(logits: np.ndarray, probability: float) -> np.ndarray:
 
 def thresholds(step: float) -> list[float]:
     """0.05, 0.05 + step, … up to 0.95 (rounded so that 0.65 is 0.65)."""
-    count = int(round((0.95 - 0.05) / step + 1e-9)) + 1
+    count = round((0.95 - 0.05) / step + 1e-9) + 1
     return [round(0.05 + k * step, 6) for k in range(count) if 0.05 + k * step <= 0.95 + 1e-9]
 
 

@@ -170,7 +170,7 @@ def finetune_decoder(
 def learned_tile_px(data: TuningSet, patch_px: int, size: int) -> int:
     """Source pixels per training patch: ``patch_px`` × the median image side / S."""
     sides = [side for image in data.images for side in image.objects.shape]
-    return max(16, int(round(patch_px * float(np.median(sides)) / size)))
+    return max(16, round(patch_px * float(np.median(sides)) / size))
 
 
 def run_size(
@@ -246,7 +246,9 @@ def fit(
     train_patches, train_prompts = _train_prompts(cuts["train"], options)
     val_patches, val_prompts = _train_prompts(cuts["val"], options)
     if not train_prompts:
-        raise SamCoreError("no training patch holds an object at this size: the decoder would have nothing to learn")
+        raise SamCoreError(
+            "no training patch holds an object at this size: the decoder would have nothing to learn"
+        )
     sam = tuned.sam
     history: dict[str, list] = {k: [] for k in ("epoch", "train_loss", "val_loss", "val_mean_iou", "seconds")}
     frozen = [p for m in (sam.image_encoder, sam.prompt_encoder) for p in m.parameters()]
@@ -308,9 +310,7 @@ def batch_loss(
         targets.extend(torch.from_numpy(p.target) for p in group)
         known.extend(torch.from_numpy(patches[index].known) for _ in group)
     device = model.device
-    return dice_ce_loss(
-        torch.cat(logits), torch.stack(targets).to(device), torch.stack(known).to(device)
-    )
+    return dice_ce_loss(torch.cat(logits), torch.stack(targets).to(device), torch.stack(known).to(device))
 
 
 @torch.no_grad()

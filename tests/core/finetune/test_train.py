@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from finetune_sets import small_checkpoint, tuning_set
+
 from sam_core.errors import Cancelled, SamCoreError
 from sam_core.finetune.dataset import TuningImage, TuningSet
 from sam_core.finetune.patches import all_prompts, cut_patches, interior_point, jitter_box, patch_prompts
@@ -18,7 +18,7 @@ from sam_core.finetune.train import FinetuneOptions, finetune_decoder, learned_t
 from sam_core.sam.embeddings import EmbeddingCache
 from sam_core.sam.model import load_model, read_state_dict
 
-FAST = dict(sizes=(128,), patch_px=128, epochs=2, batch_size=2, learning_rate=1e-3)
+FAST = {"sizes": (128,), "patch_px": 128, "epochs": 2, "batch_size": 2, "learning_rate": 1e-3}
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +41,15 @@ def image_with(objects: np.ndarray, known=None, split="train") -> TuningImage:
 @pytest.mark.parametrize(
     "bad, words",
     [
-        (dict(prompt="lasso"), "prompt mode"),
-        (dict(sizes=()), "resize size"),
-        (dict(sizes=(512.5,)), "resize size"),
-        (dict(epochs=0), "epochs"),
-        (dict(learning_rate=0.0), "learning rate"),
-        (dict(learning_rate=float("nan")), "learning rate"),
-        (dict(jitter_px=-1), "jitter"),
-        (dict(threshold_step=0.0), "threshold step"),
-        (dict(patch_px=8), "patch size"),
+        ({"prompt": "lasso"}, "prompt mode"),
+        ({"sizes": ()}, "resize size"),
+        ({"sizes": (512.5,)}, "resize size"),
+        ({"epochs": 0}, "epochs"),
+        ({"learning_rate": 0.0}, "learning rate"),
+        ({"learning_rate": float("nan")}, "learning rate"),
+        ({"jitter_px": -1}, "jitter"),
+        ({"threshold_step": 0.0}, "threshold step"),
+        ({"patch_px": 8}, "patch size"),
     ],
 )
 def test_bad_options_are_one_readable_error(bad, words):
@@ -148,7 +148,9 @@ def test_embeddings_once_cached_on_disk_same_seed_same_decoder_bit_for_bit(small
 def test_history_progress_and_summary(small, data):
     _, model = small
     seen = []
-    result = finetune_decoder(data, model, FinetuneOptions(**{**FAST, "sizes": (128, 160)}), progress=seen.append)
+    result = finetune_decoder(
+        data, model, FinetuneOptions(**{**FAST, "sizes": (128, 160)}), progress=seen.append
+    )
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0) and 0 <= seen[0]
     assert [r.size for r in result.runs] == [128, 160]
     run = result.runs[0]
@@ -157,7 +159,15 @@ def test_history_progress_and_summary(small, data):
     assert 0.05 <= run.threshold <= 0.95 and len(run.sweep) == 19
     summary = json.loads(json.dumps(result.summary(), allow_nan=False))
     row = summary["table"][0]
-    assert set(row) >= {"size", "accuracy", "mean_iou", "dice", "seconds_per_image", "base_accuracy", "base_mean_iou"}
+    assert set(row) >= {
+        "size",
+        "accuracy",
+        "mean_iou",
+        "dice",
+        "seconds_per_image",
+        "base_accuracy",
+        "base_mean_iou",
+    }
     assert summary["data"]["test"]["images_without_objects"] == 1 and summary["best_size"] == result.best.size
     assert run.test_metrics["images"] == 2 and run.base_metrics["images"] == 2
 
