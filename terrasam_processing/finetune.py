@@ -151,7 +151,7 @@ class FinetuneDecoderAlgorithm(_FinetuneAlgorithm):
         if report:
             args += ["--report-dir", report]
         summary = engine.run("finetune", args)
-        best = summary.get("best", {})
+        best = next((row for row in summary.get("table", []) if row.get("size") == summary.get("best_size")), {})
         return {
             self.TUNED: summary.get("out", tuned),
             self.REPORT_FOLDER: summary.get("report_dir", report),

@@ -105,7 +105,8 @@ def cmd_finetune(args) -> int:
     check_output_folder(cache_dir, "the embedding cache")
     tuning = open_data(args)
 
-    from ..finetune.train import FinetuneOptions, finetune_decoder, save_tuned, write_report
+    from ..finetune.report import save_tuned, write_report
+    from ..finetune.train import FinetuneOptions, finetune_decoder
     from ..sam.embeddings import EmbeddingCache
     from ..sam.model import load_model
 
