@@ -53,3 +53,58 @@ def test_bad_training_sets_are_one_error_line_and_write_nothing(tmp_path, scene)
         assert_user_error(result, *words)
         assert list(out.parent.iterdir()) == [], name
         assert not (tmp_path / "cache").exists(), name
+
+
+def _strict_load(path):
+    """The tuned file in segment_anything's own Sam, every key and shape checked (strict=True)."""
+    import torch
+
+    from sam_core.sam.model import build_sam, infer_config
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    build_sam(infer_config(state)).load_state_dict(state, strict=True)
+    return state
+
+
+def test_finetune_folder_then_info_and_detect_with_the_tuned_model(tmp_path):
+    """The whole user path: a folder form → tuned .pth + sidecar + report; the tuned file loads in
+    segment_anything; ``info`` and ``detect`` use it and give measured polygons."""
+    import json
+
+    from finetune_sets import small_checkpoint
+
+    base = small_checkpoint(tmp_path)
+    data = write_folder(tmp_path / "data", generate_set(8, 256, seed=3), splits=["train"] * 5 + ["val"] * 2 + ["test"])
+    out = tmp_path / "tuned.pth"
+    args = ["--checkpoint", base, "--out", out, "--sizes", "256", "--epochs", "2", "--lr", "1e-4"]
+    result = run_cli("finetune", data, *args, "--cache-dir", tmp_path / "cache")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert "progress: 100%" in result.stderr
+    row = summary["table"][0]
+    assert row["size"] == 256 and {"accuracy", "base_accuracy", "mean_iou", "seconds_per_image"} <= set(row)
+    report = tmp_path / "tuned_report"
+    for name in ("summary.json", "size_256/metrics.json", "size_256/curves.png", "size_256/threshold.png"):
+        assert (report / name).is_file(), name
+    base_state, tuned_state = _strict_load(base), _strict_load(out)
+    assert base_state.keys() == tuned_state.keys()
+    sidecar = json.loads((tmp_path / "tuned.pth.json").read_text())
+    assert sidecar["tile_px"] == 256 and sidecar["prompt"] == "box" and sidecar["threshold"] == row["threshold"]
+
+    info = run_cli("info", data / "images" / "img_000.png", "--checkpoint", out)
+    assert "fine-tuned from" in info.stdout, info.stdout + info.stderr
+
+    scene = write_raster_with_labels(tmp_path / "scene", size=512, n_objects=4, seed=5)
+    objects = tmp_path / "detect.gpkg"
+    detect = run_cli("detect", scene["raster"], "--checkpoint", out, "--threshold", "0.05", "--out", objects)
+    assert detect.returncode == 0, detect.stderr
+    found = json.loads(detect.stdout)
+    assert objects.is_file() and found["objects"] >= 1, found
+
+    import pyogrio
+
+    meta, _, geometry, values = pyogrio.raw.read(objects)
+    columns = dict(zip(meta["fields"], values))
+    assert len(geometry) == found["objects"]
+    assert (columns["area_m2"] > 0).all() and (columns["perimeter_m"] > 0).all()
+    assert ((columns["probability"] > 0.05) & (columns["probability"] <= 1.0)).all()

@@ -8,8 +8,8 @@ import json
 
 import pytest
 import torch
-from pyproj import Transformer
 from detect_helpers import ORIGIN, small_checkpoint, tuned, write_raster
+from pyproj import Transformer
 
 from sam_core.cli.main import main
 from sam_core.geo.raster import RasterSource
