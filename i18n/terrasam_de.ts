@@ -83,16 +83,34 @@
     </message>
 </context>
 <context>
+    <name>DetectObjectsAlgorithm</name>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="175" />
+        <source>Detect objects (fine-tuned SAM)</source>
+        <translation>Objekte erkennen (feinabgestimmtes SAM)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="178" />
+        <source>&lt;p&gt;Finds every object of the kind a fine-tuned checkpoint (from &lt;i&gt;Fine-tune SAM decoder&lt;/i&gt;) was trained on, with no prompt: the raster is cut into overlapping patches at the scale the decoder learned, each patch is prompted whole, the probabilities are blended (no seams) and thresholded at the checkpoint's threshold.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Size&lt;/b&gt;: 0 keeps the learned scale; a size S treats the extent as one image resized to S, as the recipe does for whole images.&lt;/p&gt;&lt;p&gt;Output: one polygon per object with its mean probability and geodesic area and perimeter, in the raster's CRS.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Findet ohne Eingabeaufforderung jedes Objekt der Art, auf die ein feinabgestimmter Checkpoint (aus &lt;i&gt;SAM-Decoder feinabstimmen&lt;/i&gt;) trainiert wurde: Das Raster wird im gelernten Maßstab des Decoders in überlappende Ausschnitte zerlegt, jeder Ausschnitt als Ganzes abgefragt, die Wahrscheinlichkeiten werden überblendet (ohne Nähte) und mit dem Schwellenwert des Checkpoints geschnitten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Größe&lt;/b&gt;: 0 behält den gelernten Maßstab; eine Größe S behandelt die Ausdehnung als ein Bild, das auf S skaliert wird, wie es das Rezept für ganze Bilder tut.&lt;/p&gt;&lt;p&gt;Ausgabe: ein Polygon je Objekt mit mittlerer Wahrscheinlichkeit sowie geodätischer Fläche und Umfang, im KBS des Rasters.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="193" />
+        <source>Size (0: the learned scale)</source>
+        <translation>Größe (0: der gelernte Maßstab)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="203" />
+        <source>Objects</source>
+        <translation>Objekte</translation>
+    </message>
+</context>
+<context>
     <name>EncodeRasterAlgorithm</name>
     <message>
         <location filename="../terrasam_processing/segmentation.py" line="61" />
         <source>Encode raster</source>
         <translation>Raster kodieren</translation>
-    </message>
-    <message>
-        <location filename="../terrasam_processing/segmentation.py" line="64" />
-        <source>&lt;p&gt;Runs SAM's image encoder over every tile of the raster (or of the extent) and keeps the embeddings in a cache folder, so that later prompts on these tiles, in the TerraSAM dock or in the other algorithms, skip the slow part (seconds to a minute per 1024 px tile on a CPU).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cache folder&lt;/b&gt;: leave it empty to fill the dock's own cache (in your QGIS profile). Tiles already in the cache are not encoded again. The dock uses tiles of 1024 pixels with an overlap of 256 pixels and the raster's default bands: keep these settings to prepare tiles for it.&lt;/p&gt;&lt;p&gt;The result is the cache folder and the number of tiles encoded. Cancelling keeps the tiles finished so far (each is written whole or not at all).&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Lässt den Bild-Encoder von SAM über jede Kachel des Rasters (oder der Ausdehnung) laufen und legt die Embeddings in einem Cache-Ordner ab, damit spätere Prompts auf diesen Kacheln, im TerraSAM-Dock oder in den anderen Algorithmen, den langsamen Teil überspringen (Sekunden bis eine Minute je 1024-px-Kachel auf einer CPU).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cache-Ordner&lt;/b&gt;: leer lassen, um den eigenen Cache des Docks (in Ihrem QGIS-Profil) zu füllen. Kacheln, die schon im Cache sind, werden nicht erneut kodiert. Das Dock verwendet Kacheln von 1024 Pixeln mit 256 Pixeln Überlappung und die Standardkanäle des Rasters: Behalten Sie diese Einstellungen bei, um Kacheln dafür vorzubereiten.&lt;/p&gt;&lt;p&gt;Das Ergebnis sind der Cache-Ordner und die Zahl der kodierten Kacheln. Ein Abbruch behält die bis dahin fertigen Kacheln (jede wird ganz oder gar nicht geschrieben).&lt;/p&gt;</translation>
     </message>
     <message>
         <location filename="../terrasam_processing/segmentation.py" line="80" />
@@ -113,6 +131,11 @@
         <location filename="../terrasam_processing/segmentation.py" line="90" />
         <source>Tiles encoded in this run</source>
         <translation>In diesem Lauf kodierte Kacheln</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/segmentation.py" line="64" />
+        <source>&lt;p&gt;Runs SAM's image encoder over every tile of the raster (or of the extent) and keeps the embeddings in a cache folder, so that later prompts on these tiles, in the TerraSAM dock or in the other algorithms, skip the slow part (seconds to a minute per 1024 px tile on a CPU).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cache folder&lt;/b&gt;: leave it empty to fill the dock's own cache (in your QGIS profile). Tiles already in the cache are not encoded again. The dock uses the model's tiles (a fine-tuned model's learned scale, else 1024 pixels) with its default overlap and the raster's default bands: keep tile size 0, overlap 256 and automatic bands to prepare tiles for it.&lt;/p&gt;&lt;p&gt;The result is the cache folder and the number of tiles encoded. Cancelling keeps the tiles finished so far (each is written whole or not at all).&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Lässt den Bild-Encoder von SAM über jede Kachel des Rasters (oder der Ausdehnung) laufen und legt die Embeddings in einem Cache-Ordner ab, damit spätere Prompts auf diesen Kacheln, im TerraSAM-Dock oder in den anderen Algorithmen, den langsamen Teil überspringen (Sekunden bis eine Minute je 1024-px-Kachel auf einer CPU).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cache-Ordner&lt;/b&gt;: leer lassen, um den eigenen Cache des Docks (in Ihrem QGIS-Profil) zu füllen. Kacheln, die schon im Cache sind, werden nicht erneut kodiert. Das Dock verwendet die Kacheln des Modells (bei einem feinabgestimmten Modell dessen gelernten Maßstab, sonst 1024 Pixel) mit seiner Standardüberlappung und die Standardkanäle des Rasters: Behalten Sie Kachelgröße 0, Überlappung 256 und automatische Kanäle bei, um Kacheln dafür vorzubereiten.&lt;/p&gt;&lt;p&gt;Das Ergebnis sind der Cache-Ordner und die Zahl der kodierten Kacheln. Ein Abbruch behält die bis dahin fertigen Kacheln (jede wird ganz oder gar nicht geschrieben).&lt;/p&gt;</translation>
     </message>
 </context>
 <context>
@@ -421,6 +444,104 @@
     </message>
 </context>
 <context>
+    <name>FinetuneDecoderAlgorithm</name>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="61" />
+        <source>Fine-tune SAM decoder</source>
+        <translation>SAM-Decoder feinabstimmen</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="64" />
+        <source>&lt;p&gt;Adapts SAM to your imagery: trains SAM's mask decoder on your labelled objects while the image and prompt encoders stay frozen (the SAM fine-tuning recipe of the README's References).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Labelled objects&lt;/b&gt;: a polygon layer over the raster, in any CRS. &lt;b&gt;Split field&lt;/b&gt;: values train, val and test; without it the raster is split by area with the seed, so neighbouring objects do not leak between training and test. &lt;b&gt;Complete-labelling region&lt;/b&gt;: where every object is labelled; outside it, unlabelled pixels are not taken as background.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Sizes&lt;/b&gt;: images (square chips of the raster) are resized to each size, e.g. 512,1024,2048, and cut into 256 px patches; one decoder is trained per size and the best on validation is saved. &lt;b&gt;Prompts&lt;/b&gt;: box (each object's box), point (one interior point) or patch (the whole patch; what Detect objects uses). Learning rate 1e-5 is the recipe's for official checkpoints.&lt;/p&gt;&lt;p&gt;Outputs: the tuned checkpoint (a plain SAM .pth that other SAM tools load) with a .pth.json beside it (threshold, prompt, scale, test figures), and a report folder: summary.json with accuracy (share of test images with IoU above 0.5), mean IoU and time per image for each size and for the base model, curves.png, threshold.png and examples.png. Encoder embeddings are computed once.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Passt SAM an Ihre Bilder an: trainiert den Maskendecoder von SAM auf Ihren beschrifteten Objekten, während Bild- und Prompt-Encoder eingefroren bleiben (das SAM-Feinabstimmungsrezept aus den Referenzen der README).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Beschriftete Objekte&lt;/b&gt;: ein Polygonlayer über dem Raster, in beliebigem KBS. &lt;b&gt;Aufteilungsfeld&lt;/b&gt;: Werte train, val und test; ohne es wird das Raster mit dem Startwert flächenweise aufgeteilt, damit benachbarte Objekte nicht zwischen Training und Test durchsickern. &lt;b&gt;Region vollständiger Beschriftung&lt;/b&gt;: wo jedes Objekt beschriftet ist; außerhalb gelten unbeschriftete Pixel nicht als Hintergrund.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Größen&lt;/b&gt;: Bilder (quadratische Ausschnitte des Rasters) werden auf jede Größe skaliert, z. B. 512,1024,2048, und in Ausschnitte von 256 px zerlegt; je Größe wird ein Decoder trainiert und der auf der Validierung beste gespeichert. &lt;b&gt;Prompts&lt;/b&gt;: box (das Rechteck jedes Objekts), point (ein innerer Punkt) oder patch (der ganze Ausschnitt; was Objekte erkennen nutzt). Die Lernrate 1e-5 ist die des Rezepts für offizielle Checkpoints.&lt;/p&gt;&lt;p&gt;Ausgaben: der feinabgestimmte Checkpoint (eine normale SAM-.pth, die andere SAM-Werkzeuge laden) mit einer .pth.json daneben (Schwellenwert, Prompt, Maßstab, Testwerte), und ein Berichtsordner: summary.json mit Genauigkeit (Anteil der Testbilder mit IoU über 0,5), mittlerem IoU und Zeit je Bild für jede Größe und für das Basismodell, curves.png, threshold.png und examples.png. Encoder-Einbettungen werden einmal berechnet.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="83" />
+        <source>Labelled objects</source>
+        <translation>Beschriftete Objekte</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="88" />
+        <source>Split field (train, val, test)</source>
+        <translation>Aufteilungsfeld (train, val, test)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="94" />
+        <source>Complete-labelling region</source>
+        <translation>Region vollständiger Beschriftung</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="100" />
+        <source>Sizes (e.g. 512,1024,2048)</source>
+        <translation>Größen (z. B. 512,1024,2048)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="101" />
+        <source>Prompts</source>
+        <translation>Prompts</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="102" />
+        <source>Epochs</source>
+        <translation>Epochen</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="107" />
+        <source>Learning rate</source>
+        <translation>Lernrate</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="115" />
+        <source>Batch size</source>
+        <translation>Batchgröße</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="116" />
+        <source>Random seed</source>
+        <translation>Zufalls-Seed</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="117" />
+        <source>Image side cut from the raster (pixels)</source>
+        <translation>Seitenlänge der aus dem Raster geschnittenen Bilder (Pixel)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="119" />
+        <source>Embedding cache folder (default: ~/.cache/terrasam/finetune)</source>
+        <translation>Ordner für den Einbettungs-Cache (Standard: ~/.cache/terrasam/finetune)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="121" />
+        <source>Fine-tuned checkpoint</source>
+        <translation>Feinabgestimmter Checkpoint</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="121" />
+        <source>SAM checkpoints (*.pth)</source>
+        <translation>SAM-Checkpoints (*.pth)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="126" />
+        <source>Report folder</source>
+        <translation>Berichtsordner</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="129" />
+        <source>Test accuracy of the saved decoder</source>
+        <translation>Testgenauigkeit des gespeicherten Decoders</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="130" />
+        <source>Test accuracy of the base model</source>
+        <translation>Testgenauigkeit des Basismodells</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="131" />
+        <source>Probability threshold</source>
+        <translation>Wahrscheinlichkeitsschwelle</translation>
+    </message>
+</context>
+<context>
     <name>LayerFiles</name>
     <message>
         <location filename="../terrasam_processing/layers.py" line="47" />
@@ -684,37 +805,37 @@
 <context>
     <name>SegmentationController</name>
     <message>
-        <location filename="../ui/controller.py" line="119" />
+        <location filename="../ui/controller.py" line="120" />
         <source>TerraSAM reads raster files (GeoTIFF and other GDAL files); this layer is not a local file (WMS, XYZ and database layers are not supported).</source>
         <translation>TerraSAM liest Rasterdateien (GeoTIFF und andere GDAL-Dateien); dieser Layer ist keine lokale Datei (WMS-, XYZ- und Datenbanklayer werden nicht unterstützt).</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="147" />
+        <location filename="../ui/controller.py" line="148" />
         <source>Ready: choose Point or Box and click on the map</source>
         <translation>Bereit: Punkt oder Rechteck wählen und in die Karte klicken</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="154" />
+        <location filename="../ui/controller.py" line="155" />
         <source>Loading…</source>
         <translation>Wird geladen…</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="171" />
+        <location filename="../ui/controller.py" line="172" />
         <source>No model loaded</source>
         <translation>Kein Modell geladen</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="172" />
+        <location filename="../ui/controller.py" line="173" />
         <source>Loading the model was cancelled.</source>
         <translation>Das Laden des Modells wurde abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="132" />
+        <location filename="../ui/controller.py" line="133" />
         <source>Raster {name} chosen: now choose a SAM checkpoint (Model → Checkpoint)</source>
         <translation>Raster {name} gewählt: jetzt einen SAM-Checkpoint wählen (Modell → Checkpoint)</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="178" />
+        <location filename="../ui/controller.py" line="179" />
         <source>Model loaded: now choose a raster layer</source>
         <translation>Modell geladen: jetzt einen Rasterlayer wählen</translation>
     </message>
@@ -755,44 +876,44 @@
         <translation>Kanäle als Rot,Grün,Blau, z. B. 4,3,2, oder ein Kanal (Standard: automatisch)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="151" />
-        <source>Tile size (pixels)</source>
-        <translation>Kachelgröße (Pixel)</translation>
-    </message>
-    <message>
-        <location filename="../terrasam_processing/base.py" line="153" />
+        <location filename="../terrasam_processing/base.py" line="159" />
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="156" />
+        <location filename="../terrasam_processing/base.py" line="162" />
         <source>Drop parts smaller than (m²)</source>
         <translation>Teile kleiner als (m²) verwerfen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="156" />
+        <location filename="../terrasam_processing/base.py" line="162" />
         <source>Fill holes smaller than (m²)</source>
         <translation>Löcher kleiner als (m²) füllen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="156" />
+        <location filename="../terrasam_processing/base.py" line="162" />
         <source>Simplification tolerance (pixels)</source>
         <translation>Vereinfachungstoleranz (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="167" />
+        <location filename="../terrasam_processing/base.py" line="173" />
         <source>Embedding cache folder (default: the TerraSAM dock's cache)</source>
         <translation>Embedding-Cache-Ordner (Standard: der Cache des TerraSAM-Docks)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="178" />
+        <location filename="../terrasam_processing/base.py" line="184" />
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="194" />
+        <location filename="../terrasam_processing/base.py" line="200" />
         <source>Choose a SAM checkpoint file (.pth), e.g. sam_vit_b_01ec64.pth from https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth</source>
         <translation>Wählen Sie eine SAM-Checkpoint-Datei (.pth), z. B. sam_vit_b_01ec64.pth von https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/base.py" line="152" />
+        <source>Tile size (pixels; 0: the model's)</source>
+        <translation>Kachelgröße (Pixel; 0: die des Modells)</translation>
     </message>
 </context>
 <context>
@@ -1089,12 +1210,12 @@
 <context>
     <name>TerraSAMProvider</name>
     <message>
-        <location filename="../terrasam_processing/provider.py" line="35" />
+        <location filename="../terrasam_processing/provider.py" line="38" />
         <source>TerraSAM</source>
         <translation>TerraSAM</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/provider.py" line="38" />
+        <location filename="../terrasam_processing/provider.py" line="41" />
         <source>TerraSAM: Segment Anything for rasters</source>
         <translation>TerraSAM: Segment Anything für Raster</translation>
     </message>
@@ -1243,6 +1364,14 @@
         <location filename="../ui/view_jobs.py" line="116" />
         <source>{n} cells classified over {area}</source>
         <translation>{n} Zellen auf {area} klassifiziert</translation>
+    </message>
+</context>
+<context>
+    <name>_FinetuneAlgorithm</name>
+    <message>
+        <location filename="../terrasam_processing/finetune.py" line="32" />
+        <source>Fine-tuning</source>
+        <translation>Feinabstimmung</translation>
     </message>
 </context>
 <context>
