@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.detect import bench_detect_memory
+from bench.finetune import bench_finetune
 from bench.rasters import write_test_raster
 from sam_core import config
 from sam_core.geo.raster import RasterSource
@@ -341,7 +342,8 @@ GROUPS = {
     "everything_memory": bench_everything_memory,
     "classify": bench_classify,
     # issue 12: detection with a fine-tuned decoder (memory with a tiny model, speed with vit_b)
-    "finetune": lambda work, _checkpoint: bench_detect_memory(work),
+    "finetune": bench_finetune,
+    "detect": lambda work, _checkpoint: bench_detect_memory(work),
 }
 
 
