@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from finetune_sets import small_checkpoint, tuning_set
+
 from sam_core.evaluation.metrics import confusion, iou, overall
 from sam_core.finetune.embed import PatchEncoder
 from sam_core.finetune.patches import object_box

@@ -55,7 +55,7 @@ def test_the_loader_reads_the_sidecar_written_beside_it(saved):
 
 
 def test_the_report_holds_the_table_the_curves_the_sweep_and_the_examples(saved):
-    _, _, _, result, files = saved
+    *_, files = saved
     names = {f.name for f in files}
     for name in ("summary.json", "metrics.json", "curves.png", "threshold.png", "examples.png"):
         assert name in names, names
