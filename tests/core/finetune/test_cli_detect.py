@@ -7,7 +7,6 @@ import json
 
 import pyogrio
 import pytest
-import torch
 from cli_helpers import run_cli
 from detect_helpers import ORIGIN, constant_checkpoint, small_checkpoint, tuned, write_raster
 
@@ -16,14 +15,6 @@ from sam_core.cli.main import main
 from sam_core.schema import DETECT_FIELDS
 
 DESCRIPTION = "fine-tuned from ViT-B, threshold 0.65, test accuracy 62 %"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import time
 import numpy as np
 import pytest
 import shapely
-import torch
 from affine import Affine
 from detect_helpers import PIXEL, constant_checkpoint, small_checkpoint, tuned, write_raster
 from pyproj import CRS, Transformer
@@ -23,16 +22,6 @@ from sam_core.sam.embeddings import EmbeddingCache
 from sam_core.sam.model import load_model
 
 WIDTH, HEIGHT = 300, 260
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run in milliseconds on one thread; on two cores shared with other jobs, torch's second
-    thread mostly waits (ten times slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

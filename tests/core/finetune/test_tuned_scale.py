@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from detect_helpers import ORIGIN, small_checkpoint, tuned, write_raster
 from pyproj import Transformer
 
@@ -22,14 +21,6 @@ from sam_core.service.engine import Engine
 
 DESCRIPTION = "fine-tuned from ViT-B, threshold 0.65, test accuracy 62 %"
 CENTRE = f"{ORIGIN[0] + 300.0},{ORIGIN[1] - 260.0}"  # the middle of the 300×260 px raster at 2 m
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
