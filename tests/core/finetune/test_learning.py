@@ -1,30 +1,32 @@
 """Proof that fine-tuning learns: on held-out images the tuned decoder beats the untouched one and the
-"box as mask" baseline (fill each object's box) by a wide margin, and it relies on the prompt it is given.
+"box as mask" baseline (fill each object's box) by a wide margin.
 
 Set-up: the tiny random-weight SAM (512 px input), generated rings, L-shapes and thin rotated rectangles
-(shapes whose box is a poor mask), 24 training images with 49 objects, 6 validation, 8 held-out test
-images (one without objects), patch 256, box prompts, 12 epochs. Learning rate 1e-3, not the recipe's
-1e-5: the recipe's is for pretrained weights; here encoder and decoder are random, far from any useful
-decoder (1e-4 reached only 0.48 test mean IoU after 20 epochs).
+(shapes whose box is a poor mask), 24 training images with 84 objects (2–5 per image), 6 validation, 8 held-out
+test images (one without objects), patch 256, box prompts, 12 epochs. Learning rate 1e-3, not the recipe's
+1e-5: the recipe's is for pretrained weights; here encoder and decoder are random (1e-4 for 25 epochs: 0.80).
 
-Measured (CPU, 2 cores): base decoder test mean IoU 0.22 (accuracy 0.12), box as mask 0.59 (0.62),
-tuned 0.82 (1.00). The bar below (tuned ≥ box as mask + 0.12, ≥ base + 0.35, accuracy above both)
-fails for each mutation tried by hand (see notes/ft-train.md): decoder not updated (lr 1e-12),
-prompts with x and y swapped in decoding. A threshold applied in the wrong space (logits compared with
-the probability) barely moves the score because tuned logits saturate: the unit test below pins it.
+Measured (CPU, 2 cores, test mean IoU / accuracy): base decoder 0.285 / 0.125, box as mask 0.569 / 0.625,
+tuned 0.877 / 1.00. Mutations, run by hand with notes/learn_measure.py-style patches of the production code:
+decoder not updated (lr 1e-12) → 0.285 / 0.125: the bar fails; threshold compared in the wrong space (logits >
+p) → 0.830 / 1.00, which the bar does *not* catch (tuned logits saturate and the sweep moves the threshold to
+0.05), so ``test_thresholds_are_applied_in_logit_space`` pins it; box coordinates transposed (x/y swapped in
+training and scoring) → 0.871 / 1.00, also *not* caught: with a frozen random encoder the decoder learns the
+objects' colour and texture, not the box (per prompt, correct boxes 0.21 IoU, swapped 0.20), so this bar
+measures segmentation of the objects, not prompt following. Prompt following does appear with a 256 px input
+model, 1–5 objects per image and 25 epochs (per prompt 0.41 correct vs 0.13 swapped at test time; a
+transposition in training and scoring alike is learned around: 0.40), but that run takes ~4 minutes here and
+is not in the suite.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from finetune_sets import small_checkpoint, tuning_set
 
-from sam_core.evaluation.metrics import confusion, iou, overall
-from sam_core.finetune.embed import PatchEncoder
+from sam_core.evaluation.metrics import confusion, overall
 from sam_core.finetune.patches import object_box
-from sam_core.finetune.scoring import cut_image, decode_prompts, with_decoder
 from sam_core.finetune.threshold import mask_at, pick, thresholds
 from sam_core.finetune.train import FinetuneOptions, finetune_decoder
 from sam_core.sam.model import load_model
@@ -37,7 +39,7 @@ OPTIONS = FinetuneOptions(sizes=(256,), epochs=12, learning_rate=1e-3, batch_siz
 @pytest.fixture(scope="module")
 def learned(tmp_path_factory):
     model = load_model(small_checkpoint(tmp_path_factory.mktemp("small")), "cpu")
-    data = tuning_set(train=24, val=6, test=8, size=256, objects=(1, 3), empty_test=1, shapes=SHAPES)
+    data = tuning_set(train=24, val=6, test=8, size=256, objects=(2, 5), empty_test=1, shapes=SHAPES)
     return model, data, finetune_decoder(data, model, OPTIONS)
 
 
@@ -62,33 +64,6 @@ def test_the_tuned_decoder_beats_the_base_decoder_and_box_as_mask_on_held_out_im
     assert tuned["accuracy"] > max(boxes["accuracy"], base["accuracy"])
     assert run.history["train_loss"][-1] < 0.7 * run.history["train_loss"][0]
     assert run.val_metrics["mean_iou"] > 0.6
-
-
-def per_prompt_iou(model, encoder, data, swap: bool) -> float:
-    """Mean IoU of each test prompt's own mask against its object, with the boxes as given or x/y swapped."""
-    scores = []
-    for index, image in enumerate(data.part("test")):
-        cut = cut_image(image, index, 256, 256, "box")
-        for patch, prompts in zip(cut.patches, cut.prompts):
-            if not prompts:
-                continue
-            if swap:
-                prompts = [type(p)(p.patch, p.box[[1, 0, 3, 2]], None, p.target) for p in prompts]
-            with torch.no_grad():
-                logits = decode_prompts(model, encoder.encode(patch), prompts, 256).numpy()
-            scores += [iou(mask_at(lg, 0.5), p.target) for lg, p in zip(logits, prompts)]
-    return float(np.mean(scores))
-
-
-@pytest.mark.xfail(reason="measured 0.389 vs 0.388: with 1-3 objects per image the decoder learns foreground, not the prompt; 1-5 objects, 25 epochs gave 0.41 vs 0.15 (see notes)", strict=False)
-def test_the_tuned_decoder_follows_its_prompt(learned):
-    model, data, result = learned
-    tuned = with_decoder(model, result.runs[0].decoder)
-    encoder = PatchEncoder(model, 256)
-    right = per_prompt_iou(tuned, encoder, data, swap=False)
-    swapped = per_prompt_iou(tuned, encoder, data, swap=True)
-    print(f"correct boxes {right:.3f}, x/y swapped {swapped:.3f}")
-    assert right > swapped + 0.3
 
 
 def test_thresholds_are_applied_in_logit_space():
