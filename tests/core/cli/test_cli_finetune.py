@@ -108,3 +108,26 @@ def test_finetune_folder_then_info_and_detect_with_the_tuned_model(tmp_path):
     assert len(geometry) == found["objects"]
     assert (columns["area_m2"] > 0).all() and (columns["perimeter_m"] > 0).all()
     assert ((columns["probability"] > 0.05) & (columns["probability"] <= 1.0)).all()
+
+
+def test_finetune_a_raster_with_a_polygon_layer_in_another_crs(tmp_path, scene):
+    """The GIS form end to end: a UTM raster, its objects as EPSG:4326 polygons, a seeded split by area."""
+    import json
+
+    from finetune_sets import small_checkpoint
+
+    base = small_checkpoint(tmp_path)
+    out = tmp_path / "tuned.pth"
+    result = run_cli(
+        "finetune", scene["raster"], "--labels", scene["labels"][".geojson"], "--chip-px", "256",
+        "--sizes", "256", "--epochs", "1", "--lr", "1e-4", "--checkpoint", base, "--out", out,
+        "--cache-dir", tmp_path / "cache",
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["data"]["form"] == "raster"
+    assert all(summary["data"][split]["objects"] >= 1 for split in ("train", "val", "test"))
+    assert sum(summary["data"][split]["objects"] for split in ("train", "val", "test")) >= 14
+    sidecar = json.loads((tmp_path / "tuned.pth.json").read_text())
+    assert sidecar["tile_px"] == 256 and sidecar["data"]["form"] == "raster"
+    _strict_load(out)
