@@ -22,3 +22,14 @@ def provider(terrasam):
     plugin.initProcessing()
     yield plugin.provider
     plugin.unload()
+
+
+@pytest.fixture(scope="module")
+def processing(qgis_processing, terrasam):
+    """QGIS's ``processing`` module with the TerraSAM provider registered as QGIS registers it."""
+    import processing as qgis_processing_module
+
+    plugin = terrasam.classFactory(None)
+    plugin.initProcessing()
+    yield qgis_processing_module
+    plugin.unload()

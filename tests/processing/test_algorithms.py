@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import rasterio
 from cancel_helpers import CancelMidTile
+from processing_helpers import run
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -26,7 +27,6 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeatureSourceDefinition,
     QgsProcessingFeedback,
-    QgsProcessingUtils,
     QgsProject,
     QgsRasterLayer,
     QgsRectangle,
@@ -48,31 +48,6 @@ ALGORITHMS = {
     "detectobjects",
 }
 PROMPT_FIELDS = ["id", "prompt_type", "n_fg", "n_bg", "score", "area_m2", "perimeter_m", "model"]
-
-
-@pytest.fixture(scope="module")
-def processing(qgis_processing, terrasam):
-    """QGIS's ``processing`` module with the TerraSAM provider registered as QGIS registers it."""
-    import processing as qgis_processing_module
-
-    plugin = terrasam.classFactory(None)
-    plugin.initProcessing()
-    yield qgis_processing_module
-    plugin.unload()
-
-
-def temp_files() -> set[str]:
-    root = Path(QgsProcessingUtils.tempFolder())
-    return {str(p) for p in root.rglob("*")}
-
-
-def run(processing, name: str, parameters: dict, feedback=None) -> dict:
-    """``processing.run`` that also checks the run left no temporary file or folder behind."""
-    before = temp_files()
-    try:
-        return processing.run(f"terrasam:{name}", parameters, feedback=feedback or QgsProcessingFeedback())
-    finally:
-        assert temp_files() - before == set(), "temporary files left behind"
 
 
 def ellipsoidal_area(feature, crs) -> float:
