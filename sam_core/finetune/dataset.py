@@ -54,13 +54,13 @@ class TuningSet:
         for split in SPLITS:
             if not self.part(split):
                 raise SamCoreError(f"the {split} part of the split is empty: give it at least one image")
-        for split, why in (
-            ("train", "the decoder would have nothing to learn"),
-            ("val", "the threshold could not be chosen"),
-            ("test", "there would be nothing to score"),
+        for name, split, why in (
+            ("training", "train", "the decoder would have nothing to learn"),
+            ("validation", "val", "the threshold could not be chosen"),
+            ("test", "test", "there would be nothing to score"),
         ):
             if not any(image.n_objects for image in self.part(split)):
-                raise SamCoreError(f"no {split} image holds an object: {why}")
+                raise SamCoreError(f"no {name} image holds an object: {why}")
 
     def summary(self) -> dict:
         """Images and objects per split (plain JSON)."""

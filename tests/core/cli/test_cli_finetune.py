@@ -29,6 +29,7 @@ def _bad_sets(root, scene):
     sized = _folder(root / "sized")
     Image.new("L", (100, 90)).save(sized / "masks" / "img_001.png")
     split = _folder(root / "split", splits=["train"] * 5 + ["test"])
+    no_val = write_folder(root / "no_val", generate_set(6, 128, seed=1, empty=2), splits=["train"] * 4 + ["val", "test"])
     far = write_raster_with_labels(root / "far", size=256, n_objects=3, seed=1, shift_m=(5e5, 0.0))
     return {
         "missing folder": ([str(root / "nope")], ["training data", "not found"]),
@@ -38,6 +39,7 @@ def _bad_sets(root, scene):
         "image without mask": ([str(no_mask)], ["img_002", "no mask"]),
         "mask of another size": ([str(sized)], ["img_001", "100×90"]),
         "empty part of the split": ([str(split)], ["val", "empty"]),
+        "validation without objects": ([str(no_val)], ["no validation image holds an object"]),
         "labels off the raster": (
             [str(far["raster"]), "--labels", str(far["labels"][".geojson"])],
             ["do not overlap"],
