@@ -13,7 +13,14 @@ from qgis.core import (
 )
 from qgis.gui import QgsGui, QgsProcessingGui
 
-RASTER_ALGORITHMS = {"encoderaster", "segmentfromprompts", "segmenteverything", "classifylandcover"}
+RASTER_ALGORITHMS = {
+    "encoderaster",
+    "segmentfromprompts",
+    "segmenteverything",
+    "classifylandcover",
+    "finetunedecoder",
+    "detectobjects",
+}
 
 
 def dialog_value(algorithm_id: str):
