@@ -26,10 +26,9 @@ if str(ROOT) not in sys.path:
 
 import numpy as np
 import rasterio
-from affine import Affine
 from rasterio.windows import Window
 
-from bench.rasters import write_test_raster
+from bench.rasters import tiled_profile, write_test_raster
 from sam_core.sam.random_weights import save_random_checkpoint, tiny_config, vit_b_config
 from sam_core.sam.tuned import TunedInfo, write_sidecar
 
@@ -73,7 +72,7 @@ def bench_detect_memory(work: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="terrasam-detect-") as tmp:
         work = Path(work or tmp)
         tiny = _save(work / "detect_tiny.pth", tiny_config(img_size=256))
-        constant = _sidecar(_constant(tiny, work / "detect_constant.pth"), MEMORY_TILE_PX, "tiny", 0.45)
+        constant = _sidecar(constant_checkpoint(tiny, work / "detect_constant.pth"), MEMORY_TILE_PX, "tiny", 0.45)
         _sidecar(tiny, MEMORY_TILE_PX, "tiny")
         result: dict = {}
         for name, checkpoint, write in (
@@ -119,20 +118,7 @@ def bench_detect_speed(work: Path) -> dict:
 def write_cell_raster(path: Path, width: int, height: int) -> Path:
     """A 3-band uint8 GeoTIFF (EPSG:32633, 0.5 m) of grey cells ``CELL_PX`` wide between 4 px nodata lines,
     written block by block."""
-    profile = {
-        "driver": "GTiff",
-        "width": width,
-        "height": height,
-        "count": 3,
-        "dtype": "uint8",
-        "crs": "EPSG:32633",
-        "transform": Affine(0.5, 0, 500_000, 0, -0.5, 5_000_000),
-        "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
-        "compress": "deflate",
-        "nodata": 0,
-    }
+    profile = tiled_profile(width, height, nodata=0)
     with rasterio.open(path, "w", **profile) as dst:
         for row in range(0, height, 512):
             for col in range(0, width, 512):
@@ -144,8 +130,9 @@ def write_cell_raster(path: Path, width: int, height: int) -> Path:
     return path
 
 
-def _constant(base: Path, path: Path) -> Path:
-    """``base`` with every mask logit 0: its hypernetwork MLPs' last layers zeroed."""
+def constant_checkpoint(base: Path, path: Path) -> Path:
+    """``base`` with every mask logit 0 (probability 0.5 everywhere): the hypernetwork MLPs' last layers
+    zeroed (masks = 0 · features). Tests use it too: real weights through the real decoder, a known answer."""
     import torch
 
     state = torch.load(base, map_location="cpu", weights_only=True)

@@ -12,9 +12,9 @@ from rasterio.windows import Window
 BLOCK = 512
 
 
-def write_test_raster(path: Path, width: int, height: int, pixel: float = 0.5, seed: int = 0) -> Path:
-    """A 3-band uint8 tiled GeoTIFF (EPSG:32633) with a texture SAM can find edges in; bounded memory."""
-    profile = {
+def tiled_profile(width: int, height: int, pixel: float = 0.5, nodata: float | None = None) -> dict:
+    """Profile of a 3-band uint8 tiled, compressed GeoTIFF in EPSG:32633, written block by block."""
+    return {
         "driver": "GTiff",
         "width": width,
         "height": height,
@@ -26,8 +26,13 @@ def write_test_raster(path: Path, width: int, height: int, pixel: float = 0.5, s
         "blockxsize": 256,
         "blockysize": 256,
         "compress": "deflate",
-        "nodata": None,
+        "nodata": nodata,
     }
+
+
+def write_test_raster(path: Path, width: int, height: int, pixel: float = 0.5, seed: int = 0) -> Path:
+    """A 3-band uint8 tiled GeoTIFF (EPSG:32633) with a texture SAM can find edges in; bounded memory."""
+    profile = tiled_profile(width, height, pixel)
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0, [width, height], size=(max(8, width * height // 40_000), 2))
     colours = rng.integers(30, 230, size=(len(centres), 3))

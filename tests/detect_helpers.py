@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-import torch
 from affine import Affine
 
+from bench.detect import constant_checkpoint  # noqa: F401 - re-exported for the tests
 from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
 from sam_core.sam.tuned import TunedInfo, write_sidecar
 
@@ -41,16 +41,6 @@ def write_raster(path: Path, width: int, height: int, seed: int = 0, pixel: floa
 def small_checkpoint(path: Path, seed: int = 0) -> Path:
     """A tiny SAM with a 256 px input: a 256 px patch is encoded without resizing (fast tests)."""
     save_random_checkpoint(path, tiny_config(img_size=256), seed=seed)
-    return path
-
-
-def constant_checkpoint(base: Path, path: Path) -> Path:
-    """``base`` with every mask logit 0: the hypernetwork MLPs' last layers zeroed (masks = 0 · features)."""
-    state = torch.load(base, map_location="cpu", weights_only=True)
-    for key in state:
-        if key.startswith("mask_decoder.output_hypernetworks_mlps.") and ".layers.2." in key:
-            state[key] = torch.zeros_like(state[key])
-    torch.save(state, path)
     return path
 
 

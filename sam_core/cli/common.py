@@ -103,6 +103,13 @@ def add_model_options(command: argparse.ArgumentParser, out_default: str) -> Non
     )
 
 
+def user_cache():
+    """The user's TerraSAM cache folder (imported when a command needs it: the parser loads no torch)."""
+    from ..sam.checkpoints import user_cache as folder
+
+    return folder()
+
+
 _last_progress: list = [None]
 
 

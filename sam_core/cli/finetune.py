@@ -7,7 +7,7 @@ import argparse
 
 from .. import config
 from ..io import all_or_nothing, strict_json
-from .common import bands, progress
+from .common import bands, progress, user_cache
 from .options import SEED_MAX, real, whole
 
 PROMPTS = ("box", "point", "patch")
@@ -101,7 +101,7 @@ def cmd_finetune(args) -> int:
     out = Path(args.out)
     report_dir = Path(args.report_dir) if args.report_dir else out.with_name(f"{out.stem}_report")
     check_output_folder(report_dir, "the report folder")
-    cache_dir = Path(args.cache_dir) if args.cache_dir else _user_cache() / "finetune"
+    cache_dir = Path(args.cache_dir) if args.cache_dir else user_cache() / "finetune"
     check_output_folder(cache_dir, "the embedding cache")
     tuning = open_data(args)
 
@@ -122,9 +122,3 @@ def cmd_finetune(args) -> int:
         save_tuned(result, model, out)
     print(strict_json({"out": str(out), "report_dir": str(report_dir), **result.summary()}))
     return 0
-
-
-def _user_cache():
-    from ..sam.checkpoints import user_cache
-
-    return user_cache()

@@ -7,7 +7,7 @@ import argparse
 
 from .. import config
 from ..io import all_or_nothing, strict_json
-from .common import add_extent_options, bands, progress
+from .common import add_extent_options, bands, progress, user_cache
 from .options import SEED_MAX, real, whole
 
 
@@ -94,7 +94,7 @@ def cmd_train_classifier(args) -> int:
     out = Path(args.out)
     report_dir = Path(args.report_dir) if args.report_dir else out.with_name(f"{out.stem}_report")
     check_output_folder(report_dir, "the report folder")
-    cache_dir = Path(args.cache_dir) if args.cache_dir else _user_cache() / "features"
+    cache_dir = Path(args.cache_dir) if args.cache_dir else user_cache() / "features"
     check_output_folder(cache_dir, "the feature cache")  # creates nothing: the cache makes it when it writes
     patches = open_patch_set(args.data_dir, args.bands, args.gsd_m)  # a bad data set fails here, before torch
 
@@ -121,10 +121,6 @@ def cmd_train_classifier(args) -> int:
     return 0
 
 
-def _user_cache():
-    from ..sam.checkpoints import user_cache
-
-    return user_cache()
 
 
 def cmd_classify(args) -> int:
