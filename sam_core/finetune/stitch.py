@@ -4,10 +4,13 @@ Tiles come in grid-row order. Each tile's probabilities are added into a strip b
 ramps linearly from the tile's edge across the overlap (a tent clipped at 1), so where two tiles overlap
 their weights cross-fade and sum to one: the blended field has no seam. Once a tile row is done, the rows
 no later tile touches are final: they are thresholded, split into 4-connected components (each one
-object's piece, as ``vectorize.mask_to_geometry`` traces them) and dropped from the buffer. Memory is the
-strip (tile side × extent width) plus the pieces of objects still open at the strip's lower edge.
+object's piece, as ``vectorize.mask_to_geometry`` traces them), ``CHUNK_PX`` columns at a time, and dropped
+from the buffer. Memory is the strip (tile side × extent width at 5 bytes a pixel: the weights' sum is
+separable, so it is kept as two vectors), one chunk's labelling, and the pieces of objects still open at the
+strip's lower edge.
 
-Pieces that touch across a strip seam (a pixel set on both sides in the same column) are one object; like
+Pieces that touch across a seam (a pixel set on both sides, in the same column across a strip seam or the
+same row across a chunk seam) are one object; like
 ``prompting.merge`` the union is done on masks: an object's pieces are painted into one mask and traced
 once, which is exact and costs nothing for ragged outlines.
 """
@@ -26,14 +29,21 @@ from ..geo.vectorize import mask_to_geometry
 
 #: the weight of a tile's very edge pixel: small but positive, so a pixel seen by one tile only keeps it
 EDGE_WEIGHT = 1e-3
+#: columns of final rows labelled at a time: bounds the temporaries whatever the raster's width
+CHUNK_PX = 1024
+
+
+def blend_ramp(tile_px: int, overlap_px: int) -> np.ndarray:
+    """(tile,) float64 weights along one side: 1 inside, ramping to ~0 over ``overlap_px`` at both ends."""
+    centre = np.arange(tile_px, dtype=np.float64) + 0.5
+    distance = np.minimum(centre, tile_px - centre)
+    return np.ones(tile_px) if overlap_px <= 0 else np.clip(distance / overlap_px, EDGE_WEIGHT, 1.0)
 
 
 def blend_weight(tile_px: int, overlap_px: int) -> np.ndarray:
     """(tile, tile) float32 weights: 1 inside, ramping to ~0 over ``overlap_px`` at every edge. Two tiles
     overlapping by ``overlap_px`` have weights summing to 1 across their overlap (four at a corner too)."""
-    centre = np.arange(tile_px, dtype=np.float64) + 0.5
-    distance = np.minimum(centre, tile_px - centre)
-    ramp = np.ones(tile_px) if overlap_px <= 0 else np.clip(distance / overlap_px, EDGE_WEIGHT, 1.0)
+    ramp = blend_ramp(tile_px, overlap_px)
     return np.outer(ramp, ramp).astype(np.float32)
 
 
@@ -87,6 +97,7 @@ class Stitcher:
     Call ``add`` for every tile of a grid row, then ``end_row``; rows in increasing order; ``finish``
     once all rows are in. ``stride`` is the grid's (tile rows start at multiples of it); ``transform`` maps
     raster pixels to the map; islands and holes below ``min_region_px`` pixels are removed from each object.
+    Final rows are labelled ``chunk_px`` columns at a time, so the temporaries do not grow with the width.
     """
 
     def __init__(
@@ -98,14 +109,19 @@ class Stitcher:
         threshold: float,
         transform: Affine,
         min_region_px: int = 0,
+        chunk_px: int = CHUNK_PX,
     ) -> None:
         self.region, self.stride, self.threshold = region, stride, float(threshold)
         self.transform, self.min_region_px = transform, int(min_region_px)
-        self.weight = blend_weight(tile_px, overlap_px)
+        self.chunk_px = max(1, int(chunk_px))
+        self.ramp = blend_ramp(tile_px, overlap_px)  # a tile's weight is this ramp's outer product
         self.top = region.row_off  # first row not final yet
         self.num = np.zeros((0, region.width), np.float32)
-        self.den = np.zeros((0, region.width), np.float32)
         self.valid = np.zeros((0, region.width), bool)
+        # the tiles form a full grid, so the weights' sum is separable: rows (one grid column) × columns (one row)
+        self.den_rows = np.zeros(0, np.float32)
+        self.den_cols = np.zeros(region.width, np.float32)
+        self.first: Tile | None = None
         self.pieces: list[Piece] = []
         self.parent: list[int] = []
         self.open_row: np.ndarray | None = None  # piece index + 1 along the last final row, 0 where unset
@@ -116,14 +132,19 @@ class Stitcher:
         common = tile.window.intersection(self.region)
         if common is None:
             return
+        self.first = self.first or tile
         self._cover(common.row_end)
         ty, tx = common.row_off - tile.window.row_off, common.col_off - tile.window.col_off
         sy, sx = common.row_off - self.top, common.col_off - self.region.col_off
         h, w = common.height, common.width
-        weight = self.weight[ty : ty + h, tx : tx + w]
+        ramp_y, ramp_x = self.ramp[ty : ty + h], self.ramp[tx : tx + w]
+        weight = np.outer(ramp_y, ramp_x).astype(np.float32)
         self.num[sy : sy + h, sx : sx + w] += weight * probability[ty : ty + h, tx : tx + w]
-        self.den[sy : sy + h, sx : sx + w] += weight
         self.valid[sy : sy + h, sx : sx + w] |= valid[ty : ty + h, tx : tx + w]
+        if tile.col == self.first.col:
+            self.den_rows[sy : sy + h] += ramp_y
+        if tile.row == self.first.row:
+            self.den_cols[sx : sx + w] += ramp_x
 
     def _cover(self, row_end: int) -> None:
         """Grow the strip buffer down to ``row_end`` (exclusive)."""
@@ -131,8 +152,8 @@ class Stitcher:
         if missing > 0:
             width = self.region.width
             self.num = np.concatenate([self.num, np.zeros((missing, width), np.float32)])
-            self.den = np.concatenate([self.den, np.zeros((missing, width), np.float32)])
             self.valid = np.concatenate([self.valid, np.zeros((missing, width), bool)])
+            self.den_rows = np.concatenate([self.den_rows, np.zeros(missing, np.float32)])
 
     def end_row(self, row: int) -> None:
         """Grid row ``row`` is in: rows above the next tile row's start are final."""
@@ -148,32 +169,47 @@ class Stitcher:
         if rows <= 0:
             return
         self._cover(end)
-        den = self.den[:rows]
-        probability = np.divide(self.num[:rows], den, out=np.zeros_like(den), where=den > 0)
-        mask = (probability > self.threshold) & self.valid[:rows]
-        self._add_pieces(mask, probability)
-        self.num, self.den, self.valid = self.num[rows:], self.den[rows:], self.valid[rows:]
+        last_row = np.zeros(self.region.width, np.int64)
+        left: np.ndarray | None = None  # the previous chunk's last column of labels (global piece index + 1)
+        for x0 in range(0, self.region.width, self.chunk_px):
+            x1 = min(x0 + self.chunk_px, self.region.width)
+            den = np.outer(self.den_rows[:rows], self.den_cols[x0:x1])
+            probability = np.divide(self.num[:rows, x0:x1], den, out=np.zeros_like(den), where=den > 0)
+            mask = (probability > self.threshold) & self.valid[:rows, x0:x1]
+            labels = self._add_pieces(mask, probability, x0)
+            above = None if self.open_row is None else self.open_row[x0:x1]
+            self._join(above, labels[0])
+            self._join(left, labels[:, 0])
+            left, last_row[x0:x1] = labels[:, -1], labels[-1]
+        # copies, not views: the old buffer is freed before the next tile row allocates its own
+        self.num, self.valid = self.num[rows:].copy(), self.valid[rows:].copy()
+        self.den_rows = self.den_rows[rows:].copy()
+        self.open_row = last_row
         self.top = end
         self._close(last=False)
 
-    def _add_pieces(self, mask: np.ndarray, probability: np.ndarray) -> None:
+    def _add_pieces(self, mask: np.ndarray, probability: np.ndarray, x0: int) -> np.ndarray:
+        """One chunk's components as pieces; its labels as global piece index + 1 (0 where unset)."""
         labels, boxes = label_components(mask)
         first = len(self.pieces)
         sums = np.bincount(labels.ravel(), probability.ravel(), minlength=len(boxes) + 1)
         counts = np.bincount(labels.ravel(), minlength=len(boxes) + 1)
         for index, box in enumerate(boxes, start=1):
             crop = labels[box.row_off : box.row_end, box.col_off : box.col_end] == index
-            at = PixelWindow(self.region.col_off + box.col_off, self.top + box.row_off, box.width, box.height)
+            at = PixelWindow(
+                self.region.col_off + x0 + box.col_off, self.top + box.row_off, box.width, box.height
+            )
             self.pieces.append(Piece(np.packbits(crop), at, int(counts[index]), float(sums[index])))
             self.parent.append(len(self.parent))
-        if self.open_row is not None and labels.shape[0] > 0:
-            below = labels[0]
-            joined = (self.open_row > 0) & (below > 0)
-            pairs = set(zip((self.open_row[joined] - 1).tolist(), (below[joined] - 1 + first).tolist()))
-            for a, b in pairs:
-                self._union(a, b)
-        if labels.shape[0] > 0:
-            self.open_row = np.where(labels[-1] > 0, labels[-1] + first, 0)
+        return np.where(labels > 0, labels.astype(np.int64) + first, 0)
+
+    def _join(self, a: np.ndarray | None, b: np.ndarray) -> None:
+        """Union the pieces that face each other across a seam (``a`` and ``b``: labels along it)."""
+        if a is None:
+            return
+        facing = (a > 0) & (b > 0)
+        for i, j in set(zip((a[facing] - 1).tolist(), (b[facing] - 1).tolist())):
+            self._union(i, j)
 
     def _find(self, i: int) -> int:
         while self.parent[i] != i:

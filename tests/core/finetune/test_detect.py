@@ -14,7 +14,7 @@ from pyproj import CRS, Transformer
 
 from sam_core.errors import Cancelled, SamCoreError
 from sam_core.finetune.detect import DetectOptions, detect_objects, extent_window
-from sam_core.finetune.stitch import Stitcher, blend_weight
+from sam_core.finetune.stitch import CHUNK_PX, Stitcher, blend_weight
 from sam_core.geo.raster import RasterSource
 from sam_core.geo.tiles import PixelWindow, TileGrid
 from sam_core.geo.vectorize import mask_to_geometry
@@ -123,12 +123,16 @@ def test_weights_sum_to_one_wherever_tiles_overlap():
     assert np.allclose(inner, 1.0, atol=1e-6)  # a cross-fade: no step where one tile hands over
 
 
-def stitch_field(field: np.ndarray, tile: int, overlap: int, threshold=0.5, min_region_px=0, region=None):
+def stitch_field(
+    field: np.ndarray, tile: int, overlap: int, threshold=0.5, min_region_px=0, region=None, chunk_px=CHUNK_PX
+):
     """What detect does with the tiles' probabilities, when every tile reports the same global field."""
     height, width = field.shape
     grid = TileGrid(width, height, Affine.identity(), None, tile, overlap)
     region = region or grid.raster_window
-    stitcher = Stitcher(region, tile, overlap, grid.stride, threshold, Affine.identity(), min_region_px)
+    stitcher = Stitcher(
+        region, tile, overlap, grid.stride, threshold, Affine.identity(), min_region_px, chunk_px
+    )
     tiles = grid.tiles_for_pixel_box(region.col_off, region.row_off, region.col_end, region.row_end)
     for index, t in enumerate(tiles):
         if index and t.row != tiles[index - 1].row:
@@ -150,7 +154,8 @@ def components(mask: np.ndarray) -> list:
     )
 
 
-def test_objects_across_tile_and_strip_seams_come_out_whole():
+@pytest.mark.parametrize("chunk_px", [CHUNK_PX, 23])  # 23: chunk seams cross objects too
+def test_objects_across_tile_strip_and_chunk_seams_come_out_whole(chunk_px):
     rng = np.random.default_rng(3)
     yy, xx = np.mgrid[0:150, 0:170]
     field = np.full((150, 170), 0.2, np.float32)
@@ -158,7 +163,7 @@ def test_objects_across_tile_and_strip_seams_come_out_whole():
         field[np.hypot(xx - cx, yy - cy) < r] = 0.8
     field[100:140, 10:16] = field[100:140, 40:46] = field[134:140, 10:46] = 0.8  # a U: joined two strips down
     field += rng.uniform(-0.1, 0.1, field.shape).astype(np.float32)
-    found = stitch_field(field, tile=32, overlap=8)
+    found = stitch_field(field, tile=32, overlap=8, chunk_px=chunk_px)
     expected = components(field > 0.5)
     assert sorted(o.geometry.geoms[0].normalize().wkt for o in found) == expected
     assert all(len(o.geometry.geoms) == 1 for o in found)
