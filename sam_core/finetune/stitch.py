@@ -148,12 +148,11 @@ class Stitcher:
 
     def _cover(self, row_end: int) -> None:
         """Grow the strip buffer down to ``row_end`` (exclusive)."""
-        missing = row_end - (self.top + self.num.shape[0])
-        if missing > 0:
-            width = self.region.width
-            self.num = np.concatenate([self.num, np.zeros((missing, width), np.float32)])
-            self.valid = np.concatenate([self.valid, np.zeros((missing, width), bool)])
-            self.den_rows = np.concatenate([self.den_rows, np.zeros(missing, np.float32)])
+        rows = row_end - self.top
+        if rows > self.num.shape[0]:  # the new buffer filled in place: no zeros block beside old and new
+            self.num, self.valid, self.den_rows = (
+                _grown(a, rows) for a in (self.num, self.valid, self.den_rows)
+            )
 
     def end_row(self, row: int) -> None:
         """Grid row ``row`` is in: rows above the next tile row's start are final."""
@@ -250,6 +249,13 @@ class Stitcher:
         self.parent = [int(lookup[r + 1]) - 1 for r in roots]
         if self.open_row is not None:
             self.open_row = lookup[self.open_row]
+
+
+def _grown(array: np.ndarray, rows: int) -> np.ndarray:
+    """``array`` with zero rows appended up to ``rows`` rows."""
+    out = np.zeros((rows, *array.shape[1:]), array.dtype)
+    out[: array.shape[0]] = array
+    return out
 
 
 def fill_holes(geometry: MultiPolygon, min_area: float) -> MultiPolygon:
