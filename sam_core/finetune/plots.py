@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..landcover.plots import HELD_OUT_COLOUR, TEXT, TRAIN_COLOUR, _font, _panel, _save
+from ..landcover.plots import HELD_OUT_COLOUR, TEXT, TRAIN_COLOUR, line_panel, load_font, save_png
 
 MARK = (214, 39, 40)
 CELL = 200  # px per example image
@@ -25,8 +25,8 @@ def curves_png(path: str | os.PathLike, history: dict, title: str = "") -> Path:
     draw = ImageDraw.Draw(image)
     epochs = history["epoch"]
     if title:
-        draw.text((550, 4), title, fill=TEXT, font=_font(16), anchor="mt")
-    _panel(
+        draw.text((550, 4), title, fill=TEXT, font=load_font(16), anchor="mt")
+    line_panel(
         draw,
         (0, 20, 550, 460),
         [
@@ -37,7 +37,7 @@ def curves_png(path: str | os.PathLike, history: dict, title: str = "") -> Path:
         "epoch",
         "loss",
     )
-    _panel(
+    line_panel(
         draw,
         (550, 20, 1100, 460),
         [("validation", HELD_OUT_COLOUR, epochs, history["val_mean_iou"])],
@@ -46,14 +46,14 @@ def curves_png(path: str | os.PathLike, history: dict, title: str = "") -> Path:
         "IoU",
         y_range=(0.0, 1.0),
     )
-    return _save(image, path)
+    return save_png(image, path)
 
 
 def threshold_png(path: str | os.PathLike, sweep: list[dict], chosen: float, title: str = "") -> Path:
     image = Image.new("RGB", (640, 460), "white")
     draw = ImageDraw.Draw(image)
     xs = [row["threshold"] for row in sweep]
-    _panel(
+    line_panel(
         draw,
         (0, 0, 640, 460),
         [
@@ -65,12 +65,12 @@ def threshold_png(path: str | os.PathLike, sweep: list[dict], chosen: float, tit
         "score",
         y_range=(0.0, 1.0),
     )
-    x0, x1, y0, y1 = 60, 630, 30, 415  # _panel's plot area inside (0, 0, 640, 460)
+    x0, x1, y0, y1 = 60, 630, 30, 415  # line_panel's plot area inside (0, 0, 640, 460)
     low, high = (min(xs), max(xs)) if xs and max(xs) > min(xs) else (0.0, 1.0)
     px = x0 + (chosen - low) / (high - low) * (x1 - x0)
     draw.line([(px, y0), (px, y1)], fill=MARK, width=2)
-    draw.text((px + 4, y1 - 14), f"chosen {chosen:.2f}", fill=MARK, font=_font(12), anchor="lm")
-    return _save(image, path)
+    draw.text((px + 4, y1 - 14), f"chosen {chosen:.2f}", fill=MARK, font=load_font(12), anchor="lm")
+    return save_png(image, path)
 
 
 def _tile(rgb: np.ndarray, mask: np.ndarray | None) -> Image.Image:
@@ -91,13 +91,13 @@ def examples_png(path: str | os.PathLike, examples: list[dict], title: str = "")
         "RGB", (len(columns) * (CELL + 10) + 10, top + max(1, len(examples)) * (CELL + 24)), "white"
     )
     draw = ImageDraw.Draw(image)
-    draw.text((image.width / 2, 4), title or "test examples", fill=TEXT, font=_font(16), anchor="mt")
+    draw.text((image.width / 2, 4), title or "test examples", fill=TEXT, font=load_font(16), anchor="mt")
     for c, name in enumerate(columns):
-        draw.text((10 + c * (CELL + 10) + CELL / 2, 30), name, fill=TEXT, font=_font(13), anchor="mt")
+        draw.text((10 + c * (CELL + 10) + CELL / 2, 30), name, fill=TEXT, font=load_font(13), anchor="mt")
     for r, example in enumerate(examples):
         y = top + r * (CELL + 24)
         masks = (None, example["truth"], example["base"], example["tuned"])
         for c, mask in enumerate(masks):
             image.paste(_tile(example["rgb"], mask), (10 + c * (CELL + 10), y))
-        draw.text((10, y + CELL + 4), example["name"], fill=TEXT, font=_font(12), anchor="lt")
-    return _save(image, path)
+        draw.text((10, y + CELL + 4), example["name"], fill=TEXT, font=load_font(12), anchor="lt")
+    return save_png(image, path)

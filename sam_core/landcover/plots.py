@@ -21,14 +21,14 @@ TRAIN_COLOUR, HELD_OUT_COLOUR = (31, 119, 180), (255, 127, 14)
 AXIS, GRID, TEXT = (60, 60, 60), (225, 225, 225), (20, 20, 20)
 
 
-def _font(size: int):
+def load_font(size: int):
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # Pillow built without FreeType: the fixed bitmap font
         return ImageFont.load_default()
 
 
-def _save(image: Image.Image, path: str | os.PathLike) -> Path:
+def save_png(image: Image.Image, path: str | os.PathLike) -> Path:
     with atomic_output(path) as tmp:
         image.save(tmp, format="PNG")
     return Path(path)
@@ -48,9 +48,9 @@ def _label(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _panel(draw, box, series, title, xlabel, ylabel, y_range=None) -> None:
+def line_panel(draw, box, series, title, xlabel, ylabel, y_range=None) -> None:
     """A line chart in ``box`` (left, top, right, bottom): ``series`` is [(name, colour, xs, ys)]."""
-    font, small = _font(15), _font(12)
+    font, small = load_font(15), load_font(12)
     left, top, right, bottom = box
     x0, y0, x1, y1 = left + 60, top + 30, right - 10, bottom - 45
     xs_all = [x for _, _, xs, _ in series for x in xs]
@@ -98,8 +98,8 @@ def training_curves_png(path: str | os.PathLike, history: dict, title: str = "")
     draw = ImageDraw.Draw(image)
     epochs = history["epoch"]
     if title:
-        draw.text((550, 4), title, fill=TEXT, font=_font(16), anchor="mt")
-    _panel(
+        draw.text((550, 4), title, fill=TEXT, font=load_font(16), anchor="mt")
+    line_panel(
         draw,
         (0, 20, 550, 460),
         [
@@ -110,7 +110,7 @@ def training_curves_png(path: str | os.PathLike, history: dict, title: str = "")
         "epoch",
         "loss",
     )
-    _panel(
+    line_panel(
         draw,
         (550, 20, 1100, 460),
         [
@@ -122,14 +122,14 @@ def training_curves_png(path: str | os.PathLike, history: dict, title: str = "")
         "accuracy",
         y_range=(0.0, 1.0),
     )
-    return _save(image, path)
+    return save_png(image, path)
 
 
 def sweep_png(path: str | os.PathLike, fractions, accuracies, macro_f1) -> Path:
     """Held-out accuracy and macro F1 against the share of patches used for training."""
     image = Image.new("RGB", (600, 440), "white")
     draw = ImageDraw.Draw(image)
-    _panel(
+    line_panel(
         draw,
         (0, 0, 600, 440),
         [
@@ -141,14 +141,14 @@ def sweep_png(path: str | os.PathLike, fractions, accuracies, macro_f1) -> Path:
         "score",
         y_range=(0.0, 1.0),
     )
-    return _save(image, path)
+    return save_png(image, path)
 
 
 def confusion_png(path: str | os.PathLike, matrix, class_names, title: str = "") -> Path:
     """Counts per (true, predicted) pair; each row shaded by its share of the true class."""
     names = [str(n) for n in class_names]
     n = len(names)
-    font, small = _font(14), _font(12)
+    font, small = load_font(14), load_font(12)
     cell = max(34, min(64, 640 // max(n, 1)))
     label_w = max(int(draw_width(name, small)) for name in names) + 16
     left, top = label_w + 30, label_w + 50
@@ -183,7 +183,7 @@ def confusion_png(path: str | os.PathLike, matrix, class_names, title: str = "")
     ImageDraw.Draw(vertical).text((55, 8), "true class", fill=TEXT, font=small, anchor="mm")
     vertical = vertical.rotate(90, expand=True)
     image.paste(vertical, (4, int(top + n * cell / 2 - vertical.height / 2)))
-    return _save(image, path)
+    return save_png(image, path)
 
 
 def draw_width(text: str, font) -> float:

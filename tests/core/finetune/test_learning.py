@@ -7,16 +7,14 @@ test images (one without objects), patch 256, box prompts, 12 epochs. Learning r
 1e-5: the recipe's is for pretrained weights; here encoder and decoder are random (1e-4 for 25 epochs: 0.80).
 
 Measured (CPU, 2 cores, test mean IoU / accuracy): base decoder 0.285 / 0.125, box as mask 0.569 / 0.625,
-tuned 0.877 / 1.00. Mutations, run by hand with notes/learn_measure.py-style patches of the production code:
+tuned 0.877 / 1.00. Mutations, run by hand as patches of the production code:
 decoder not updated (lr 1e-12) → 0.285 / 0.125: the bar fails; threshold compared in the wrong space (logits >
 p) → 0.830 / 1.00, which the bar does *not* catch (tuned logits saturate and the sweep moves the threshold to
 0.05), so ``test_thresholds_are_applied_in_logit_space`` pins it; box coordinates transposed (x/y swapped in
 training and scoring) → 0.871 / 1.00, also *not* caught: with a frozen random encoder the decoder learns the
 objects' colour and texture, not the box (per prompt, correct boxes 0.21 IoU, swapped 0.20), so this bar
-measures segmentation of the objects, not prompt following. Prompt following does appear with a 256 px input
-model, 1–5 objects per image and 25 epochs (per prompt 0.41 correct vs 0.13 swapped at test time; a
-transposition in training and scoring alike is learned around: 0.40), but that run takes ~4 minutes here and
-is not in the suite.
+measures segmentation of the objects, not prompt following. Prompt following, with a 256 px input
+model, is ``test_prompt_following.py``.
 """
 
 from __future__ import annotations
