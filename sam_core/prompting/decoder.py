@@ -1,8 +1,9 @@
 """Prompt → mask on an already encoded tile, with segment_anything's own prompt encoder and mask decoder.
 
 Multimask rule (SAM's own advice): a single point is ambiguous, so three masks are predicted and the one
-with the best predicted IoU is kept; with several points or a box, one mask is predicted. Only the kept
-mask is upsampled to the tile's pixels.
+with the best predicted IoU is kept; with several points or a box, one mask is predicted, and always with a
+fine-tuned decoder (its single-mask output is the one trained). Only the kept mask is upsampled to the
+tile's pixels.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def predict_mask(model: LoadedModel, embedding: torch.Tensor, prompts: PixelProm
         labels = torch.as_tensor(prompts.labels, dtype=torch.int64, device=model.device)[None]
     if prompts.box is not None:
         boxes = torch.as_tensor(prompts.box * scale - 0.5, dtype=torch.float32, device=model.device)[None]
-    multimask = prompts.box is None and len(prompts.points) == 1
+    multimask = prompts.box is None and len(prompts.points) == 1 and model.multimask
     with torch.inference_mode():
         sparse, dense = sam.prompt_encoder(
             points=None if coords is None else (coords, labels), boxes=boxes, masks=None

@@ -80,11 +80,15 @@ class EverythingResult:
 
 class _EmbeddedPredictor(SamPredictor):
     """A SamPredictor that takes the tile's cached embedding for the whole tile; crops (crop_n_layers > 0)
-    are encoded by SAM itself."""
+    are encoded by SAM itself. With ``multimask`` False (a fine-tuned decoder) each point gives the one
+    trained mask instead of the three ambiguity masks the generator asks for."""
 
-    def __init__(self, sam) -> None:
+    def __init__(self, sam, multimask: bool = True) -> None:
         super().__init__(sam)
-        self.embedding, self.tile_shape = None, None
+        self.embedding, self.tile_shape, self.multimask = None, None, multimask
+
+    def predict_torch(self, *args, multimask_output: bool = True, **kwargs):
+        return super().predict_torch(*args, multimask_output=multimask_output and self.multimask, **kwargs)
 
     def set_image(self, image: np.ndarray, image_format: str = "RGB") -> None:
         if self.embedding is None or image.shape[:2] != self.tile_shape:
@@ -112,7 +116,7 @@ class TileMaskGenerator(SamAutomaticMaskGenerator):
             crop_n_layers=options.crop_n_layers,
             output_mode="uncompressed_rle",
         )
-        self.predictor = _EmbeddedPredictor(model.sam)
+        self.predictor = _EmbeddedPredictor(model.sam, model.multimask)
         self._after_batch: Callable[[], None] | None = None
 
     def batches(self, shape: tuple[int, int]) -> int:

@@ -106,6 +106,12 @@ class LoadedModel:
         return self.info.tuned.tile_px if self.info.tuned else config.TILE_SIZE
 
     @property
+    def multimask(self) -> bool:
+        """Whether SAM's three ambiguity masks may be used: fine-tuning trains the single-mask output only,
+        so a tuned decoder's other three are left as the base model had them, for another decoder."""
+        return self.info.tuned is None
+
+    @property
     def embedding_shape(self) -> tuple[int, int, int, int]:
         """(1, C, h, w) of one image's embedding: what a cached embedding must be."""
         prompt = self.sam.prompt_encoder

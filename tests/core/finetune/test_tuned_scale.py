@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from detect_helpers import ORIGIN, small_checkpoint, tuned, write_raster
 from pyproj import Transformer
 
@@ -143,3 +144,26 @@ def test_the_engine_behind_the_dock_describes_and_tiles_with_the_tuned_model(tun
     assert {t["size"] for t in engine.tiles_for_extent(extent)} == {128}
     found = engine.everything(str(raster), [1, 2, 3], extent, options={"points_per_side": 1})
     assert found["tile_size"] == 128
+
+
+@pytest.fixture(scope="module")
+def ambiguity_outputs_zero(folder):
+    """A tuned tiny SAM whose three ambiguity outputs give logit 0 everywhere (empty masks at threshold 0.6)
+    while its trained single-mask output is the random one scaled by 1000 (logits far from 0: a mask)."""
+    state = torch.load(small_checkpoint(folder / "base_single.pth"), map_location="cpu", weights_only=True)
+    for key in [k for k in state if k.startswith("mask_decoder.output_hypernetworks_mlps.")]:
+        if ".layers.2." in key:
+            state[key] = state[key] * 1000.0 if "_mlps.0." in key else torch.zeros_like(state[key])
+    torch.save(state, folder / "ambiguity_zero.pth")
+    return tuned(folder / "ambiguity_zero.pth", folder / "ambiguity_zero.pth", 0.6, tile_px=128)
+
+
+def test_one_click_and_everything_use_the_trained_single_mask_output(ambiguity_outputs_zero, raster):
+    model = load_model(ambiguity_outputs_zero, "cpu")
+    with RasterSource(raster) as source:
+        result = Segmenter(source, model).segment(Prompts(points=(Point(*map(float, CENTRE.split(","))),)))
+        assert result.mask.any()  # SAM's multimask rule would have picked an empty ambiguity mask
+        extent = (ORIGIN[0] + 10, ORIGIN[1] - 100, ORIGIN[0] + 60, ORIGIN[1] - 10)
+        keep_all = EverythingOptions(points_per_side=2, pred_iou_thresh=0.0, stability_score_thresh=0.0)
+        every = segment_everything(source, model, extent=extent, options=keep_all)
+    assert every.objects  # the generator's three masks a point are all empty: these are the trained output's
