@@ -11,6 +11,7 @@ order (each imports only those above it and the shared modules):
 - ``landcover``   patches, frozen-encoder features, heads, training, scores, land-cover cells
 - ``evaluation``  IoU, Dice, accuracy, precision, recall, FPR, object hit rate; files on one grid
 - ``finetune``    the mask decoder fine-tuned on the user's labels (folder or raster + polygons); detection
+- ``semantic``    pixel-level class maps: SAM-CONV and SAM-ViT heads on the frozen encoder, a UNet baseline
 - ``service``     the core as a process for the QGIS plugin: protocol, client, server, engine
 - ``cli``         ``python -m sam_core``: the parser, its options check, one module per command group
 

@@ -72,3 +72,15 @@ def payload(tiny_checkpoint) -> tuple[bytes, str]:
 def terrasam():
     """The plugin package, imported as QGIS imports it (tests/ui, processing, plugin and project's i18n)."""
     return load_plugin_package()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models run in milliseconds on one thread; on two cores shared with other jobs, torch's second
+    thread mostly waits (ten times slower). Training tests' conftests use it for every module."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
