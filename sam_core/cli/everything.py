@@ -1,5 +1,4 @@
-"""``everything``: every object over an extent, SAM's automatic mode tile by tile (``prompting.everything``).
-"""
+"""``everything``: every object over an extent, SAM's automatic mode tile by tile (``prompting.everything``)."""
 
 from __future__ import annotations
 
@@ -19,12 +18,17 @@ def add_everything_command(commands) -> None:
         type=whole(0),
         help=f"tile overlap in pixels (default {config.OVERLAP}, a quarter of tiles under {4 * config.OVERLAP} px)",
     )
-    every.add_argument("--points-per-side", type=whole(1), default=config.POINTS_PER_SIDE, help="SAM's prompt grid per tile")
+    every.add_argument(
+        "--points-per-side", type=whole(1), default=config.POINTS_PER_SIDE, help="SAM's prompt grid per tile"
+    )
     every.add_argument("--pred-iou-thresh", type=real(0, 1), default=config.PRED_IOU_THRESH)
     every.add_argument("--stability-thresh", type=real(0, 1), default=config.STABILITY_THRESH)
     every.add_argument("--crop-n-layers", type=whole(0), default=0)
     every.add_argument(
-        "--min-region-px", type=whole(0), default=config.MIN_REGION_PX, help="islands/holes below this many pixels go"
+        "--min-region-px",
+        type=whole(0),
+        default=config.MIN_REGION_PX,
+        help="islands/holes below this many pixels go",
     )
     every.add_argument("--largest-part-only", action="store_true")
 

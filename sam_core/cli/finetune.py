@@ -36,29 +36,47 @@ def add_finetune_command(commands) -> None:
         "(optional split.csv: image,split)",
     )
     tune.add_argument("--checkpoint", required=True, help="the base SAM checkpoint (.pth)")
-    tune.add_argument("--out", required=True, help="the fine-tuned checkpoint to write (.pth; a .pth.json beside it)")
-    tune.add_argument("--labels", help="polygon layer of labelled objects over the raster (.gpkg, .geojson, .shp)")
-    tune.add_argument("--split-field", help="field of --labels with train/val/test (default: a seeded split by area)")
+    tune.add_argument(
+        "--out", required=True, help="the fine-tuned checkpoint to write (.pth; a .pth.json beside it)"
+    )
+    tune.add_argument(
+        "--labels", help="polygon layer of labelled objects over the raster (.gpkg, .geojson, .shp)"
+    )
+    tune.add_argument(
+        "--split-field", help="field of --labels with train/val/test (default: a seeded split by area)"
+    )
     tune.add_argument(
         "--region", help="polygon layer where labelling is complete (outside it, pixels are not background)"
     )
     tune.add_argument(
-        "--chip-px", type=whole(64, 8192), default=512, help="raster images cut from the raster, pixels a side (default 512)"
+        "--chip-px",
+        type=whole(64, 8192),
+        default=512,
+        help="raster images cut from the raster, pixels a side (default 512)",
     )
     tune.add_argument(
-        "--sizes", type=_sizes, default=(512,), metavar="S[,S...]",
+        "--sizes",
+        type=_sizes,
+        default=(512,),
+        metavar="S[,S...]",
         help="images are resized to S×S before 256 px patches are cut; several sizes train one model each and "
         "the one best on validation is saved (default 512)",
     )
-    tune.add_argument("--prompt", choices=PROMPTS, default="box", help="prompts during training (default box)")
+    tune.add_argument(
+        "--prompt", choices=PROMPTS, default="box", help="prompts during training (default box)"
+    )
     tune.add_argument("--epochs", type=whole(1, 10000), default=25)
     tune.add_argument(
-        "--lr", type=real(0, 1, above=True), default=1e-5,
+        "--lr",
+        type=real(0, 1, above=True),
+        default=1e-5,
         help="learning rate of Adam (default 1e-5, the recipe's for pretrained checkpoints)",
     )
     tune.add_argument("--batch-size", type=whole(1, 4096), default=8)
     tune.add_argument("--seed", type=whole(0, SEED_MAX), default=0)
-    tune.add_argument("--bands", type=bands, help="raster bands as red,green,blue (default: RGB / first three)")
+    tune.add_argument(
+        "--bands", type=bands, help="raster bands as red,green,blue (default: RGB / first three)"
+    )
     tune.add_argument("--report-dir", help="metrics and plots (default: next to --out, named <out>_report)")
     tune.add_argument("--cache-dir", help="embedding cache (default: ~/.cache/terrasam/finetune)")
     tune.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
@@ -74,7 +92,9 @@ def open_data(args):
     data = Path(args.data)
     if data.is_dir():
         if args.labels or args.region or args.split_field:
-            raise SamCoreError("--labels, --region and --split-field go with a raster, not with a folder of images")
+            raise SamCoreError(
+                "--labels, --region and --split-field go with a raster, not with a folder of images"
+            )
         from ..finetune.folder import open_folder
 
         tuning = open_folder(data, seed=args.seed)
@@ -82,12 +102,19 @@ def open_data(args):
         if not args.labels:
             if not data.exists():
                 raise SamCoreError(f"training data not found: {data}")
-            raise SamCoreError(f"{data.name} is a file: give --labels (a polygon layer of its objects), or a folder")
+            raise SamCoreError(
+                f"{data.name} is a file: give --labels (a polygon layer of its objects), or a folder"
+            )
         from ..finetune.labels import open_raster_labels
 
         tuning = open_raster_labels(
-            data, args.labels, split_field=args.split_field, region=args.region, seed=args.seed,
-            chip_px=args.chip_px, bands=args.bands,
+            data,
+            args.labels,
+            split_field=args.split_field,
+            region=args.region,
+            seed=args.seed,
+            chip_px=args.chip_px,
+            bands=args.bands,
         )
     tuning.check()
     return tuning
@@ -111,12 +138,18 @@ def cmd_finetune(args) -> int:
     from ..sam.model import load_model
 
     options = FinetuneOptions(
-        sizes=args.sizes, prompt=args.prompt, epochs=args.epochs, learning_rate=args.lr,
-        batch_size=args.batch_size, seed=args.seed,
+        sizes=args.sizes,
+        prompt=args.prompt,
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
     )
     options.validate()
     model = load_model(args.checkpoint, args.device)
-    result = finetune_decoder(tuning, model, options, EmbeddingCache(cache_dir, max_items=4096), progress=progress)
+    result = finetune_decoder(
+        tuning, model, options, EmbeddingCache(cache_dir, max_items=4096), progress=progress
+    )
     with all_or_nothing():
         write_report(result, report_dir)
         save_tuned(result, model, out)

@@ -72,7 +72,12 @@ def add_landcover_commands(commands) -> None:
     cls.add_argument("--summary", help="area per class as .json or .csv")
     cls.add_argument("--bands", type=bands, help="1 or 3 band numbers (default: the head's / RGB)")
     cls.add_argument("--stretch", choices=config.STRETCHES, default=config.STRETCH)
-    cls.add_argument("--overlap", type=whole(0), default=config.CLASSIFY_OVERLAP, help=f"tile overlap in pixels (default {config.CLASSIFY_OVERLAP})")
+    cls.add_argument(
+        "--overlap",
+        type=whole(0),
+        default=config.CLASSIFY_OVERLAP,
+        help=f"tile overlap in pixels (default {config.CLASSIFY_OVERLAP})",
+    )
     cls.add_argument("--cache-dir", help="keep tile embeddings here so later runs skip the encoder")
     cls.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
     cls.add_argument(
@@ -119,8 +124,6 @@ def cmd_train_classifier(args) -> int:
         result.head.save(out)
     print(strict_json({"out": str(out), "report_dir": str(report_dir), **result.summary()}))
     return 0
-
-
 
 
 def cmd_classify(args) -> int:

@@ -46,7 +46,10 @@ def add_segment_commands(commands) -> None:
     )
     seg.add_argument("--box", type=box, metavar="XMIN,YMIN,XMAX,YMAX", help="a box prompt")
     seg.add_argument("--prompt-crs", help="CRS of the prompts (default: the raster's CRS)")
-    seg.add_argument("--preview", help="also write a preview (.png, or .jpg/.jpeg for JPEG) of the raster with the result drawn on it")
+    seg.add_argument(
+        "--preview",
+        help="also write a preview (.png, or .jpg/.jpeg for JPEG) of the raster with the result drawn on it",
+    )
     seg.add_argument(
         "--prompts",
         action="append",

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SamCoreError
-
-SPLITS = ("train", "val", "test")
+from ..geo.image_folder import SPLITS
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays

@@ -28,10 +28,10 @@ from rasterio.windows import Window
 from ..errors import SamCoreError
 from ..evaluation.inputs import Grid, PolygonLayer, open_input
 from ..geo.gsd import ground_gsd_m
+from ..geo.image_folder import seeded_parts
 from ..geo.raster import DEFAULT_PERCENTILES, RasterSource, Stretch
 from ..geo.tiles import PixelWindow
 from .dataset import SPLITS, TuningImage, TuningSet
-from .folder import seeded_parts
 
 #: chips per side of a spatial block for the seeded split by area
 BLOCK_CHIPS = 2

@@ -50,5 +50,7 @@ def decode_logits(
     )
     logits = low_res[:, 0]
     if logits.shape[-1] != patch_px:  # SAM's low-res masks are a quarter of its input: 256 px for 1024
-        logits = F.interpolate(logits[:, None], (patch_px, patch_px), mode="bilinear", align_corners=False)[:, 0]
+        logits = F.interpolate(logits[:, None], (patch_px, patch_px), mode="bilinear", align_corners=False)[
+            :, 0
+        ]
     return logits

@@ -53,7 +53,7 @@ class TunedInfo:
         return probability_to_logit(self.threshold)
 
     def describe(self) -> str:
-        """"fine-tuned from ViT-B, threshold 0.65, test accuracy 62 %" (the dock and the CLI show it)."""
+        """ "fine-tuned from ViT-B, threshold 0.65, test accuracy 62 %" (the dock and the CLI show it)."""
         text = f"fine-tuned from {self.base_label}, threshold {self.threshold:.2f}"
         accuracy = self.metrics.get("accuracy")
         if isinstance(accuracy, (int, float)):
