@@ -38,6 +38,7 @@ class ClassSet:
     form: str  # "folder" or "raster"
     class_names: tuple[str, ...]
     images: tuple[ClassImage, ...]
+    colours: tuple[str, ...] = ()  # "#rrggbb" per class; empty: the palette's
 
     def part(self, split: str) -> list[ClassImage]:
         return [image for image in self.images if image.split == split]
