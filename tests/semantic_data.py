@@ -8,6 +8,7 @@ the seed.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -80,3 +81,26 @@ def class_set(train: int = 12, val: int = 3, test: int = 4, size: int = 256, see
             rgb, classes = generate_scene(size, rng)
             images.append(ClassImage(f"{split}_{i:03d}", rgb, classes, split))
     return ClassSet("generated", "folder", CLASSES, tuple(images))
+
+
+CODES = (0, 10, 20, 30)  # the codes written for vegetation, road, building, water
+
+
+def write_class_folder(root, data, codes=CODES, classes_json=True, ignore_box=False):
+    """``data``'s images as PNGs, masks of ``codes`` (255 in a corner box with ``ignore_box``), a split.csv."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rows = ["image,split"]
+    for image in data.images:
+        Image.fromarray(image.rgb).save(root / "images" / f"{image.name}.png")
+        mask = np.asarray(codes, np.uint8)[image.classes]
+        if ignore_box:
+            mask[:10, :10] = 255
+        Image.fromarray(mask).save(root / "masks" / f"{image.name}.png")
+        rows.append(f"{image.name},{image.split}")
+    (root / "split.csv").write_text("\n".join(rows) + "\n")
+    if classes_json:
+        spec = {"classes": [{"code": c, "name": n} for c, n in zip(codes, CLASSES)], "ignore": 255}
+        spec["classes"][1]["colour"] = "#303030"
+        (root / "classes.json").write_text(json.dumps(spec))
+    return root

@@ -8,32 +8,10 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from semantic_data import CLASSES, class_set
+from semantic_data import CLASSES, class_set, write_class_folder
 
 from sam_core.errors import SamCoreError
 from sam_core.semantic.folder import open_class_folder
-
-CODES = (0, 10, 20, 30)  # the codes written for vegetation, road, building, water
-
-
-def write_class_folder(root, data, codes=CODES, classes_json=True, ignore_box=False):
-    """``data``'s images as PNGs, masks of ``codes`` (255 in a corner box with ``ignore_box``), a split.csv."""
-    (root / "images").mkdir(parents=True)
-    (root / "masks").mkdir()
-    rows = ["image,split"]
-    for image in data.images:
-        Image.fromarray(image.rgb).save(root / "images" / f"{image.name}.png")
-        mask = np.asarray(codes, np.uint8)[image.classes]
-        if ignore_box:
-            mask[:10, :10] = 255
-        Image.fromarray(mask).save(root / "masks" / f"{image.name}.png")
-        rows.append(f"{image.name},{image.split}")
-    (root / "split.csv").write_text("\n".join(rows) + "\n")
-    if classes_json:
-        spec = {"classes": [{"code": c, "name": n} for c, n in zip(codes, CLASSES)], "ignore": 255}
-        spec["classes"][1]["colour"] = "#303030"
-        (root / "classes.json").write_text(json.dumps(spec))
-    return root
 
 
 def test_the_folder_gives_the_generated_set_back_with_names_colours_and_the_ignore_code(tmp_path):

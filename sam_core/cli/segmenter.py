@@ -1,0 +1,113 @@
+"""``train-segmenter``: pixel-level segmentation heads on the frozen SAM encoder (SAM-CONV, SAM-ViT) and the
+UNet baseline, trained on a folder of images and class masks; a head file and a report folder come out."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import config
+from ..io import all_or_nothing, strict_json
+from .common import progress, user_cache
+from .options import SEED_MAX, real, whole
+
+HEADS = ("sam-conv", "sam-vit", "unet")
+
+
+def _heads(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in HEADS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"heads are some of {', '.join(HEADS)}, not {text!r}")
+    return names
+
+
+def add_segmenter_command(commands) -> None:
+    train = commands.add_parser(
+        "train-segmenter",
+        help="train a pixel-level segmentation head on the frozen SAM encoder (images/ + class masks/)",
+    )
+    train.add_argument(
+        "data",
+        help="a folder holding images/ and masks/ (class codes) with the same file names; optional "
+        "split.csv (image,split) and classes.json (code, name, colour; ignore code)",
+    )
+    train.add_argument("--checkpoint", required=True, help="the SAM checkpoint whose encoder is used (.pth)")
+    train.add_argument("--out", required=True, help="the head file to write (.pt)")
+    train.add_argument("--head", choices=HEADS, default="sam-conv", help="the head saved to --out")
+    train.add_argument(
+        "--compare",
+        type=_heads,
+        default=(),
+        metavar="HEAD[,HEAD]",
+        help="other heads trained on the same split for the report (e.g. sam-vit,unet)",
+    )
+    train.add_argument("--epochs", type=whole(1, 10000), default=25)
+    train.add_argument("--lr", type=real(0, 1, above=True), default=3e-4, help="learning rate of Adam")
+    train.add_argument("--batch-size", type=whole(1, 4096), default=4)
+    train.add_argument("--seed", type=whole(0, SEED_MAX), default=0)
+    train.add_argument("--dice", action="store_true", help="add a Dice term to the cross-entropy")
+    train.add_argument(
+        "--skip", action="store_true", help="feed SAM-CONV/SAM-ViT a downsampled RGB copy (sharper edges)"
+    )
+    train.add_argument("--report-dir", help="metrics and plots (default: next to --out, named <out>_report)")
+    train.add_argument("--cache-dir", help="embedding cache (default: ~/.cache/terrasam/segmenter)")
+    train.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+
+
+def cmd_train_segmenter(args) -> int:
+    from pathlib import Path
+
+    from ..errors import SamCoreError
+    from ..io import check_output_folder
+
+    out = Path(args.out)
+    report_dir = Path(args.report_dir) if args.report_dir else out.with_name(f"{out.stem}_report")
+    check_output_folder(report_dir, "the report folder")
+    cache_dir = Path(args.cache_dir) if args.cache_dir else user_cache() / "segmenter"
+    check_output_folder(cache_dir, "the embedding cache")
+    data_path = Path(args.data)
+    if not data_path.is_dir():
+        raise SamCoreError(
+            f"{data_path} is not a folder: train-segmenter reads images/ and masks/ (a raster with a label "
+            "layer is not supported yet)"
+        )
+    from ..semantic.folder import open_class_folder
+
+    data = open_class_folder(data_path, seed=args.seed)
+
+    from ..sam.embeddings import EmbeddingCache
+    from ..sam.model import load_model
+    from ..semantic.head_file import new_segmentation_head, save_segmentation_head
+    from ..semantic.report import summary, write_report
+    from ..semantic.train import HeadOptions, train_head
+
+    heads = (args.head, *(h for h in args.compare if h != args.head))
+    options = [
+        HeadOptions(h, args.epochs, args.lr, args.batch_size, args.seed, args.dice, args.skip) for h in heads
+    ]
+    for option in options:
+        option.validate()
+    model = load_model(args.checkpoint, args.device)
+    cache = EmbeddingCache(cache_dir, max_items=4096)
+    runs = []
+    share = 1.0 / len(options)
+    for k, option in enumerate(options):
+        runs.append(train_head(data, model, option, cache, lambda f, k=k: progress((k + f) * share)))
+    head = new_segmentation_head(model, args.head, data.class_names, data.colours, args.skip)
+    head.net.load_state_dict(runs[0].state)
+    head.training = {"data": data.summary(), "test": runs[0].test}
+    with all_or_nothing():
+        write_report(runs, data, report_dir)
+        save_segmentation_head(head, out)
+    table = summary(runs, data)
+    print(
+        strict_json(
+            {
+                "out": str(out),
+                "report_dir": str(report_dir),
+                "table": table["table"],
+                "majority_mean_iou": table["majority_baseline"]["mean_iou"],
+            }
+        )
+    )
+    return 0

@@ -1,0 +1,69 @@
+"""``train-segmenter`` as a user runs it: a folder of images and class masks → a head file that loads with its
+checkpoint, a report folder comparing the heads; bad input is one error line and writes nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from semantic_data import CLASSES, class_set, write_class_folder
+
+from sam_core.cli.main import main
+from sam_core.errors import SamCoreError
+from sam_core.sam.model import load_model
+from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
+from sam_core.semantic.head_file import load_segmentation_head
+
+
+def test_train_segmenter_writes_a_head_file_and_the_comparison(tmp_path):
+    folder = write_class_folder(tmp_path / "scenes", class_set(train=4, val=1, test=1, size=128))
+    checkpoint = tmp_path / "tiny_128.pth"
+    save_random_checkpoint(checkpoint, tiny_config(img_size=128), seed=0)
+    out, report = tmp_path / "roads.pt", tmp_path / "report"
+    args = ["train-segmenter", folder, "--checkpoint", checkpoint, "--out", out, "--compare", "unet"]
+    args += ["--epochs", "2", "--batch-size", "2", "--report-dir", report, "--cache-dir", tmp_path / "cache"]
+    done = subprocess.run(
+        [sys.executable, "-m", "sam_core", *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert [row["head"] for row in summary["table"]] == ["sam-conv", "unet"]
+    assert summary["table"][0]["encoder_calls"] == 6 and summary["table"][1]["encoder_calls"] == 0  # cached
+    assert "progress: 100%" in done.stderr
+    head = load_segmentation_head(out, load_model(checkpoint, "cpu"))
+    assert head.kind == "sam-conv" and head.class_names == CLASSES and head.patch_px == 128
+    report_json = json.loads((report / "summary.json").read_text())
+    assert {row["head"] for row in report_json["table"]} == {"sam-conv", "unet"}
+    assert report_json["majority_baseline"]["mean_iou"] == summary["majority_mean_iou"]
+    assert (report / "curves.png").stat().st_size > 1000
+    other = tmp_path / "other.pth"
+    save_random_checkpoint(other, tiny_config(img_size=128), seed=1)
+    with pytest.raises(SamCoreError, match="this head was trained with tiny_128.pth"):
+        load_segmentation_head(out, load_model(other, "cpu"))  # another encoder reads other features
+
+
+def test_bad_input_is_one_error_line_and_nothing_is_written(tmp_path, capsys):
+    checkpoint = tmp_path / "tiny.pth"
+    save_random_checkpoint(checkpoint, tiny_config(img_size=128), seed=0)
+    raster = tmp_path / "scene.tif"
+    raster.write_bytes(b"not a raster")
+    out = tmp_path / "head.pt"
+    for data in (raster, tmp_path / "missing"):
+        code = main(["train-segmenter", str(data), "--checkpoint", str(checkpoint), "--out", str(out)])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and "not a folder" in err[0]
+    assert not out.exists() and not (tmp_path / "head_report").exists()
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(tmp_path, capsys):
+    code = main(
+        ["train-segmenter", str(tmp_path), "--checkpoint", "x.pth", "--out", str(tmp_path / "no" / "h.pt")]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "the folder of --out does not exist" in err[0]
