@@ -77,7 +77,7 @@ def cmd_train_segmenter(args) -> int:
 
     from ..sam.embeddings import EmbeddingCache
     from ..sam.model import load_model
-    from ..semantic.head_file import new_segmentation_head, save_segmentation_head
+    from ..semantic.head_file import save_segmentation_head
     from ..semantic.report import summary, write_report
     from ..semantic.train import HeadOptions, train_head
 
@@ -93,13 +93,12 @@ def cmd_train_segmenter(args) -> int:
     share = 1.0 / len(options)
     for k, option in enumerate(options):
         runs.append(train_head(data, model, option, cache, lambda f, k=k: progress((k + f) * share)))
-    head = new_segmentation_head(model, args.head, data.class_names, data.colours, args.skip)
-    head.net.load_state_dict(runs[0].state)
+    head = runs[0].head
     head.training = {"data": data.summary(), "test": runs[0].test}
-    with all_or_nothing():
-        write_report(runs, data, report_dir)
-        save_segmentation_head(head, out)
     table = summary(runs, data)
+    with all_or_nothing():
+        write_report(table, runs, report_dir)
+        save_segmentation_head(head, out)
     print(
         strict_json(
             {

@@ -18,10 +18,6 @@ class PatchEncoder(ArrayEncoder):
 
     def __init__(self, model: LoadedModel, patch_px: int, cache: EmbeddingCache | None = None) -> None:
         super().__init__(model, "finetune-patch", (patch_px,), cache)
-        self.patch_px = patch_px
-
-    def key(self, patch: Patch) -> str:
-        return self.array_key(patch.rgb, patch.inside)
 
     def encode(self, patch: Patch, is_cancelled: Callable[[], bool] | None = None) -> torch.Tensor:
         return self.encode_array(patch.rgb, patch.inside, is_cancelled)

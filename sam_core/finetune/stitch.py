@@ -114,7 +114,8 @@ class Stitcher:
         self.region, self.stride, self.threshold = region, stride, float(threshold)
         self.transform, self.min_region_px = transform, int(min_region_px)
         self.chunk_px = max(1, int(chunk_px))
-        self.ramp = blend_ramp(tile_px, overlap_px)  # a tile's weight is this ramp's outer product
+        self.weight = blend_weight(tile_px, overlap_px)
+        self.ramp = blend_ramp(tile_px, overlap_px)  # the weight is its outer product: the sums' factors
         self.top = region.row_off  # first row not final yet
         self.num = np.zeros((0, region.width), np.float32)
         self.valid = np.zeros((0, region.width), bool)
@@ -138,7 +139,7 @@ class Stitcher:
         sy, sx = common.row_off - self.top, common.col_off - self.region.col_off
         h, w = common.height, common.width
         ramp_y, ramp_x = self.ramp[ty : ty + h], self.ramp[tx : tx + w]
-        weight = np.outer(ramp_y, ramp_x).astype(np.float32)
+        weight = self.weight[ty : ty + h, tx : tx + w]
         self.num[sy : sy + h, sx : sx + w] += weight * probability[ty : ty + h, tx : tx + w]
         self.valid[sy : sy + h, sx : sx + w] |= valid[ty : ty + h, tx : tx + w]
         if tile.col == self.first.col:

@@ -55,9 +55,7 @@ class _Upsampler(nn.Module):
     def __init__(self, c_in: int, n_classes: int, stages: int, skip: bool) -> None:
         super().__init__()
         self.skip = skip
-        channels = STAGE_CHANNELS[:stages] if stages <= len(STAGE_CHANNELS) else None
-        if channels is None:
-            channels = (*STAGE_CHANNELS, *(STAGE_CHANNELS[-1],) * (stages - len(STAGE_CHANNELS)))
+        channels = [STAGE_CHANNELS[min(k, len(STAGE_CHANNELS) - 1)] for k in range(stages)]
         self.entry = _conv_block(c_in, channels[0])
         blocks, previous = [], channels[0]
         for c in channels:

@@ -57,10 +57,11 @@ def curves_png(path: str | os.PathLike, runs: list[HeadRun]) -> Path:
     return save_png(image, path)
 
 
-def write_report(runs: list[HeadRun], data: ClassSet, report_dir: str | os.PathLike) -> list[Path]:
+def write_report(table: dict, runs: list[HeadRun], report_dir: str | os.PathLike) -> list[Path]:
+    """``table``: ``summary(runs, data)``, computed once by the caller (it prints it too)."""
     with all_or_nothing():
         folder = make_folder(report_dir)
         return [
-            write_text(folder / "summary.json", strict_json(summary(runs, data), indent=2) + "\n"),
+            write_text(folder / "summary.json", strict_json(table, indent=2) + "\n"),
             curves_png(folder / "curves.png", runs),
         ]

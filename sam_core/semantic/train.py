@@ -28,7 +28,8 @@ from ..sam.array_encoder import ArrayEncoder
 from ..sam.embeddings import EmbeddingCache
 from ..sam.model import LoadedModel
 from .dataset import ClassPatch, ClassSet, cut_patches
-from .heads import KINDS, build_head
+from .head_file import SegmentationHead, new_segmentation_head
+from .heads import KINDS
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class HeadRun:
     """One trained head: its weights, curves and test figures (``to_dict`` is plain JSON)."""
 
     options: HeadOptions
-    state: dict[str, torch.Tensor]
+    state: dict[str, torch.Tensor]  # the head's weights at its best validation epoch
+    head: SegmentationHead | None = None  # with ``state`` loaded (``train_head`` sets it)
     history: dict[str, list] = field(default_factory=dict)
     test: dict = field(default_factory=dict)
     per_image: list[dict] = field(default_factory=list)
@@ -136,14 +138,12 @@ def train_head(
     encoder = ArrayEncoder(model, "segmentation-patch", (patch_px,), cache)
     splits = {s: split_tensors(data, s, encoder, patch_px, is_cancelled) for s in ("train", "val", "test")}
     torch.manual_seed(options.seed)
-    grid = model.embedding_shape[-1]
-    head = build_head(
-        options.head, len(data.class_names), model.embedding_shape[1], grid, patch_px, options.skip
-    )
-    run = fit(head, splits, len(data.class_names), options, progress, is_cancelled)
+    head = new_segmentation_head(model, options.head, data.class_names, data.colours, options.skip)
+    run = fit(head.net, splits, len(data.class_names), options, progress, is_cancelled)
     run.encoder_calls, run.encoder_seconds = encoder.encoder_calls, encoder.seconds
-    head.load_state_dict(run.state)
-    matrix, run.per_image = evaluate(head, splits["test"], len(data.class_names))
+    head.net.load_state_dict(run.state)
+    run.head = head
+    matrix, run.per_image = evaluate(head.net, splits["test"], len(data.class_names))
     run.test = segmentation_scores(matrix, data.class_names)
     return run
 
@@ -179,27 +179,27 @@ def fit(head, splits, n_classes, options, progress, is_cancelled) -> HeadRun:
         seconds.append(time.perf_counter() - start)
         if progress:
             progress((epoch + 1) / options.epochs)
-    return HeadRun(options, best_state, history, best_epoch=best_epoch, epoch_seconds=seconds)
+    return HeadRun(options, best_state, history=history, best_epoch=best_epoch, epoch_seconds=seconds)
 
 
 @torch.no_grad()
-def predict(head, batch: Batchable, chunk: int = 4) -> torch.Tensor:
+def all_logits(head, batch: Batchable, chunk: int = 4) -> torch.Tensor:
+    """(N, K, P, P) logits of every patch, ``chunk`` patches at a time, in eval mode."""
+    head.eval()
+    picks = [slice(first, first + chunk) for first in range(0, len(batch.images), chunk)]
+    return torch.cat([head(batch.embeddings[picked], batch.rgb[picked]) for picked in picks])
+
+
+def predict(head, batch: Batchable) -> torch.Tensor:
     """(N, P, P) class indexes of every patch."""
-    head.eval()
-    out = []
-    for first in range(0, len(batch.images), chunk):
-        picked = slice(first, first + chunk)
-        out.append(head(batch.embeddings[picked], batch.rgb[picked]).argmax(dim=1))
-    return torch.cat(out)
+    return all_logits(head, batch).argmax(dim=1)
 
 
-@torch.no_grad()
 def validation(head, batch: Batchable, n_classes: int, dice: bool) -> tuple[float, np.ndarray]:
-    head.eval()
-    logits = [head(batch.embeddings[i : i + 4], batch.rgb[i : i + 4]) for i in range(0, len(batch.images), 4)]
-    loss = float(head_loss(torch.cat(logits), batch.targets, dice))
-    predicted = torch.cat([lg.argmax(dim=1) for lg in logits])
-    return loss, labelled_confusion(predicted, batch.targets, n_classes)
+    """Validation loss and confusion matrix."""
+    logits = all_logits(head, batch)
+    loss = float(head_loss(logits, batch.targets, dice))
+    return loss, labelled_confusion(logits.argmax(dim=1), batch.targets, n_classes)
 
 
 def labelled_confusion(predicted: torch.Tensor, targets: torch.Tensor, n_classes: int) -> np.ndarray:

@@ -34,7 +34,7 @@ from finetune_sets import tuning_set
 from rasterio import features
 
 from sam_core.cli.main import main
-from sam_core.evaluation.metrics import confusion, overall
+from sam_core.evaluation.metrics import confusion, iou, overall
 from sam_core.finetune.embed import PatchEncoder
 from sam_core.finetune.patches import cut_patches, object_box
 from sam_core.finetune.predict import decode_logits
@@ -80,7 +80,7 @@ def per_prompt_iou(model, run, images, transpose: bool) -> float:
                 .numpy()[0]
             )
             predicted = mask_at(logits, threshold)
-            ious.append((predicted & target).sum() / (predicted | target).sum())
+            ious.append(iou(predicted, target))
     return float(np.mean(ious))
 
 
@@ -160,17 +160,10 @@ def test_segment_prompts_on_held_out_geotiffs_scores_what_the_report_says(learne
         for mask in masks.values():
             union |= mask
         images.append(confusion(union, image.target, image.known))
-        per_object += [
-            (masks[i] & (image.objects == i)).sum() / (masks[i] | (image.objects == i)).sum() for i in masks
-        ]
+        per_object += [iou(masks[i], image.objects == i) for i in masks]
         swapped = {i: b[[1, 0, 3, 2]] for i, b in boxes.items()}
         wrong = segment_with_cli(capsys, tuned_path, raster, swapped, folder / f"swapped_{index}.gpkg")
-        transposed += [
-            (wrong[i] & (image.objects == i)).sum() / (wrong[i] | (image.objects == i)).sum()
-            if i in wrong
-            else 0.0
-            for i in ids
-        ]
+        transposed += [iou(wrong[i], image.objects == i) if i in wrong else 0.0 for i in ids]
     cli_iou, report_iou = overall(images)["mean_iou"], run.test_metrics["mean_iou"]
     print(
         f"CLI mean IoU {cli_iou:.3f}, report {report_iou:.3f}; per object {np.mean(per_object):.3f}, "
