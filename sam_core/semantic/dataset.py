@@ -39,6 +39,10 @@ class ClassSet:
     class_names: tuple[str, ...]
     images: tuple[ClassImage, ...]
     colours: tuple[str, ...] = ()  # "#rrggbb" per class; empty: the palette's
+    gsd_m: float | None = None  # ground size of a pixel (GIS form); None: an image folder
+    #: the raster's stretch the pixels were read with ((low, high) per band, GIS form); None: 8-bit as stored
+    stretch: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    bands: tuple[int, ...] | None = None  # the raster bands read as RGB (GIS form)
 
     def part(self, split: str) -> list[ClassImage]:
         return [image for image in self.images if image.split == split]

@@ -41,6 +41,9 @@ class SegmentationHead:
     grid: int  # embedding cells a side
     gsd_m: float | None = None  # ground size of a training pixel (GIS form); None: image folder
     training: dict | None = None  # data summary and test figures
+    #: the stretch training pixels were read with ((low, high) per band); None: 8-bit images as stored
+    stretch: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    bands: tuple[int, ...] | None = None  # raster bands read as RGB at training (GIS form)
 
     def check_encoder(self, info: ModelInfo) -> None:
         if info.fingerprint != self.encoder["fingerprint"]:
@@ -60,13 +63,23 @@ class SegmentationHead:
             "grid": self.grid,
             "gsd_m": self.gsd_m,
             "training": self.training,
+            "stretch": [list(part) for part in self.stretch] if self.stretch else None,
+            "bands": list(self.bands) if self.bands else None,
         }
 
 
 def new_segmentation_head(
-    model: LoadedModel, kind: str, class_names, colours, skip: bool = False, gsd_m: float | None = None
+    model: LoadedModel,
+    kind: str,
+    class_names,
+    colours,
+    skip: bool = False,
+    gsd_m: float | None = None,
+    stretch=None,
+    bands=None,
 ) -> SegmentationHead:
-    """An untrained head of ``kind`` for ``model``'s embedding (seed torch before calling for a fixed init)."""
+    """An untrained head of ``kind`` for ``model``'s embedding (seed torch before calling for a fixed init);
+    ``gsd_m``, ``stretch`` and ``bands`` say how its training pixels were read (the GIS form's)."""
     _, channels, grid, _ = model.embedding_shape
     net = build_head(kind, len(class_names), channels, grid, model.img_size, skip)
     return SegmentationHead(
@@ -79,6 +92,8 @@ def new_segmentation_head(
         model.img_size,
         grid,
         gsd_m,
+        stretch=tuple(tuple(map(float, part)) for part in stretch) if stretch else None,
+        bands=tuple(bands) if bands else None,
     )
 
 
@@ -119,6 +134,8 @@ def load_segmentation_head(path: str | os.PathLike, model: LoadedModel | None = 
             grid,
             meta.get("gsd_m"),
             meta.get("training"),
+            tuple(tuple(map(float, part)) for part in meta["stretch"]) if meta.get("stretch") else None,
+            tuple(meta["bands"]) if meta.get("bands") else None,
         )
     except (KeyError, TypeError, ValueError, RuntimeError, SamCoreError) as exc:
         raise SamCoreError(f"head file {path.name} is damaged or incomplete") from exc

@@ -138,7 +138,16 @@ def train_head(
     encoder = ArrayEncoder(model, "segmentation-patch", (patch_px,), cache)
     splits = {s: split_tensors(data, s, encoder, patch_px, is_cancelled) for s in ("train", "val", "test")}
     torch.manual_seed(options.seed)
-    head = new_segmentation_head(model, options.head, data.class_names, data.colours, options.skip)
+    head = new_segmentation_head(
+        model,
+        options.head,
+        data.class_names,
+        data.colours,
+        options.skip,
+        data.gsd_m,
+        data.stretch,
+        data.bands,
+    )
     run = fit(head.net, splits, len(data.class_names), options, progress, is_cancelled)
     run.encoder_calls, run.encoder_seconds = encoder.encoder_calls, encoder.seconds
     head.net.load_state_dict(run.state)
