@@ -60,6 +60,36 @@ CLASS_FIELDS = {
 #: land cover's summary table (``classify --summary x.csv``): the columns of CLASS_FIELDS a spreadsheet needs
 CLASS_CSV_COLUMNS = ("class", "class_id", "colour", "cells", "area_m2", "area_ha", "percent", "probability")
 
+#: a class map's polygons (``map --polygons``): one per connected region of a class, or one per class with
+#: ``--dissolve``; ``length_m`` (the skeleton's, geodesic) is filled for linear classes (roads) and empty otherwise
+MAP_FIELDS = {
+    "id": int,
+    "class": str,
+    "class_id": int,
+    "area_m2": float,
+    "perimeter_m": float,
+}
+MAP_LENGTH_FIELD = "length_m"
+#: a class map's summary table (``map --summary x.csv``): one row per class of the head
+MAP_CSV_COLUMNS = (
+    "class",
+    "class_id",
+    "colour",
+    "pixels",
+    "area_m2",
+    "area_ha",
+    "percent",
+    "probability",
+    "length_m",
+)
+#: what ``label-objects`` adds to every object: the class, its probability, and the runner-up
+LABEL_FIELDS = {
+    "class": str,
+    "class_probability": float,
+    "runner_up": str,
+    "runner_up_probability": float,
+}
+
 #: evaluation: one row per image (``evaluate``'s "images"; Processing's table)
 IMAGE_FIELDS: dict[str, type] = {
     "image": str,

@@ -1,6 +1,6 @@
 """``python -m sam_core``: the core on a server, no QGIS needed. This module is the parser and the dispatch;
 each command group lives in a module of its own (``info``, ``segment``, ``everything``, ``detect``,
-``evaluate``, ``landcover``, ``finetune``, ``segmenter``, ``fetch``), and what they share in ``common`` and ``options``.
+``evaluate``, ``landcover``, ``finetune``, ``segmenter``, ``mapping``, ``fetch``), and what they share in ``common`` and ``options``.
 
 Every user mistake (bad file, CRS, prompt, checkpoint) ends with exit code 2 and one ``error: ...`` line
 on stderr, no traceback, and no output file left behind; an existing output file is replaced only after
@@ -21,6 +21,7 @@ from .fetch import add_fetch_command, cmd_fetch_checkpoint
 from .finetune import add_finetune_command, cmd_finetune
 from .info import add_info_command, cmd_info
 from .landcover import add_landcover_commands, cmd_classify, cmd_train_classifier
+from .mapping import add_mapping_commands, cmd_label_objects, cmd_map
 from .options import boundary_message, check_args
 from .segment import add_segment_commands, cmd_encode, cmd_segment
 from .segmenter import add_segmenter_command, cmd_train_segmenter
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_landcover_commands(commands)  # train-classifier, classify
     add_finetune_command(commands)
     add_segmenter_command(commands)
+    add_mapping_commands(commands)  # map, label-objects
     add_fetch_command(commands)
     return parser
 
@@ -62,6 +64,8 @@ COMMANDS = {
     "classify": cmd_classify,
     "finetune": cmd_finetune,
     "train-segmenter": cmd_train_segmenter,
+    "map": cmd_map,
+    "label-objects": cmd_label_objects,
     "fetch-checkpoint": cmd_fetch_checkpoint,
 }
 

@@ -31,6 +31,13 @@ OUTPUTS: dict[str, tuple[tuple[str, object], ...]] = {
     "classify": (("out", VECTOR), ("summary", (".json", ".csv")), ("cache_dir", FOLDER)),
     "finetune": (("out", (".pth", ".pt")), ("report_dir", FOLDER), ("cache_dir", FOLDER)),
     "train-segmenter": (("out", (".pt", ".pth")), ("report_dir", FOLDER), ("cache_dir", FOLDER)),
+    "map": (
+        ("out", (".tif", ".tiff")),
+        ("polygons", VECTOR),
+        ("summary", (".json", ".csv")),
+        ("cache_dir", FOLDER),
+    ),
+    "label-objects": (("out", VECTOR), ("cache_dir", FOLDER)),
 }
 
 #: working memory per tile pixel: band reads, RGB, validity, stretch and the decoder's masks at tile size

@@ -50,3 +50,17 @@ def crs_label(crs) -> str | None:
         return None
     authority = crs.to_authority()
     return f"{authority[0]}:{authority[1]}" if authority else crs.to_wkt()
+
+
+def transform_geometry(geometry, src: CRS, dst: CRS, pieces: int = 200):
+    """A shapely geometry from ``src`` to ``dst``; edges are first split into at most 1/``pieces`` of the
+    geometry's size, so a straight edge in one CRS follows its curve in the other."""
+    import shapely
+
+    if src == dst or geometry is None or geometry.is_empty:
+        return geometry
+    xmin, ymin, xmax, ymax = geometry.bounds
+    size = max(xmax - xmin, ymax - ymin)
+    if size > 0:
+        geometry = shapely.segmentize(geometry, size / pieces)
+    return shapely.transform(geometry, lambda x, y: transform_xy(x, y, src, dst), interleaved=False)

@@ -7,6 +7,8 @@ user's existing one.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -109,3 +111,25 @@ def write_json(path: str | os.PathLike, data) -> Path:
     path = Path(path)
     check_json_writable(path)
     return write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+TABLE_SUFFIXES = (".json", ".csv")
+
+
+def check_table_writable(path: str | os.PathLike, what: str) -> None:
+    check_output_file(path, TABLE_SUFFIXES, what)
+
+
+def write_area_table(path: str | os.PathLike, summary: dict, rows: list[dict], columns) -> Path:
+    """Area per class as JSON (the whole ``summary``) or CSV (``rows``, these ``columns``), atomically;
+    hectares to 4 decimals and percentages to 3 in the CSV, as a report quotes them."""
+    path = Path(path)
+    check_table_writable(path, "the summary")
+    if path.suffix.lower() == ".json":
+        return write_json(path, summary)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "area_ha": f"{row['area_ha']:.4f}", "percent": f"{row['percent']:.3f}"})
+    return write_text(path, buffer.getvalue())

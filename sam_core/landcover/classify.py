@@ -30,8 +30,6 @@ width of the extent, not its area. Nothing is returned until every tile is done:
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 from collections.abc import Callable
@@ -47,7 +45,7 @@ from .. import config
 from ..errors import Cancelled, SamCoreError
 from ..geo.gsd import ResampledSource, ground_gsd_m, refuse_upsampling, working_scale
 from ..geo.measures import measure
-from ..io import check_output_file, write_text
+from ..geo.output import TABLE_SUFFIXES, check_table_writable, write_area_table
 from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.estimate import seconds_per_tile
@@ -346,25 +344,14 @@ def _classify_row(
 
 
 # -- summary files ----------------------------------------------------------------------------------------
-SUMMARY_SUFFIXES = (".json", ".csv")
+SUMMARY_SUFFIXES = TABLE_SUFFIXES
 CSV_COLUMNS = CLASS_CSV_COLUMNS
 
 
 def check_summary_writable(path: str | os.PathLike) -> None:
-    check_output_file(path, SUMMARY_SUFFIXES, "the summary")
+    check_table_writable(path, "the summary")
 
 
 def write_summary(path: str | os.PathLike, result: ClassifyResult) -> Path:
     """Area per class as JSON (the whole summary) or CSV (one row per class), written atomically."""
-    path = Path(path)
-    check_summary_writable(path)
-    if path.suffix.lower() == ".json":
-        from ..geo.output import write_json
-
-        return write_json(path, result.summary())
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in result.class_areas():
-        writer.writerow({**row, "area_ha": f"{row['area_ha']:.4f}", "percent": f"{row['percent']:.3f}"})
-    return write_text(path, buffer.getvalue())
+    return write_area_table(path, result.summary(), result.class_areas(), CSV_COLUMNS)

@@ -4,6 +4,8 @@
 frozen-encoder transfer-learning study plots them);
 ``confusion_png``: the confusion matrix, counts in the cells, shaded by the share of each true class;
 ``sweep_png``: held-out accuracy and macro F1 against the training fraction (the split sweep).
+The panels other reports compose their figures from: ``line_panel`` (one line per series) and ``box_panel``
+(one box per group: median, quartiles, whiskers at 1.5 IQR, outliers as dots; ``box_stats`` computes them).
 Files are written to a temporary name and renamed, like every other output.
 """
 
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..io import atomic_output
@@ -90,6 +94,75 @@ def line_panel(draw, box, series, title, xlabel, ylabel, y_range=None) -> None:
         ly = y0 + 10 + 18 * k
         draw.line([(x1 - 150, ly), (x1 - 125, ly)], fill=colour, width=3)
         draw.text((x1 - 120, ly), name, fill=TEXT, font=small, anchor="lm")
+
+
+def box_stats(values: Iterable[float]) -> dict | None:
+    """A box plot's figures of the finite ``values``: quartiles (``numpy.percentile``, linear), whiskers at
+    the most extreme values within 1.5 IQR of the box, the values past them; None when there are none."""
+    data = np.asarray([v for v in values if v is not None and math.isfinite(v)], float)
+    if not data.size:
+        return None
+    q1, median, q3 = (float(q) for q in np.percentile(data, [25, 50, 75]))
+    low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+    inside = data[(data >= low) & (data <= high)]
+    return {
+        "n": int(data.size),
+        "median": median,
+        "q1": q1,
+        "q3": q3,
+        "whisker_low": float(inside.min()),
+        "whisker_high": float(inside.max()),
+        "outliers": sorted(float(v) for v in data[(data < low) | (data > high)]),
+    }
+
+
+def box_panel(draw, box, groups, title, xlabel, ylabel, y_range=None) -> None:
+    """Box plots in ``box`` (left, top, right, bottom): ``groups`` is [(name, colour, values)], one box each,
+    left to right, its name below it (a group without finite values gets the name and no box)."""
+    font, small = load_font(15), load_font(12)
+    left, top, right, bottom = box
+    x0, y0, x1, y1 = left + 60, top + 30, right - 10, bottom - 45
+    if not groups:
+        return
+    stats = [box_stats(values) for _, _, values in groups]
+    ys_all = [v for s in stats if s for v in (s["whisker_low"], s["whisker_high"], *s["outliers"])]
+    ymin, ymax = y_range or ((min(ys_all), max(ys_all)) if ys_all else (0.0, 1.0))
+    if ymax <= ymin:
+        ymin, ymax = ymin - 0.5, ymax + 0.5
+    pad = 0.05 * (ymax - ymin) if y_range is None else 0.0
+    ymin, ymax = ymin - pad, ymax + pad
+
+    def to_py(y):
+        return y1 - (y - ymin) / (ymax - ymin) * (y1 - y0)
+
+    for tick in _ticks(ymin, ymax):
+        draw.line([(x0, to_py(tick)), (x1, to_py(tick))], fill=GRID)
+        draw.text((x0 - 6, to_py(tick)), _label(tick), fill=TEXT, font=small, anchor="rm")
+    draw.rectangle([x0, y0, x1, y1], outline=AXIS)
+    draw.text(((x0 + x1) / 2, top + 6), title, fill=TEXT, font=font, anchor="mt")
+    draw.text(((x0 + x1) / 2, bottom - 6), xlabel, fill=TEXT, font=small, anchor="mb")
+    draw.text((left + 4, y0 - 14), ylabel, fill=TEXT, font=small, anchor="lm")
+    slot = (x1 - x0) / len(groups)
+    for k, ((name, colour, _), s) in enumerate(zip(groups, stats)):
+        cx = x0 + (k + 0.5) * slot
+        draw.line([(cx, y1), (cx, y1 + 4)], fill=AXIS)
+        draw.text((cx, y1 + 6), name, fill=TEXT, font=small, anchor="mt")
+        if s is not None:
+            _draw_box(draw, cx, min(40.0, slot * 0.3), s, colour, to_py)
+
+
+def _draw_box(draw, cx, half, s, colour, to_py) -> None:
+    light = tuple(round(255 - 0.35 * (255 - c)) for c in colour)
+    for end, edge in ((s["whisker_low"], s["q1"]), (s["whisker_high"], s["q3"])):
+        draw.line([(cx, to_py(end)), (cx, to_py(edge))], fill=colour, width=2)
+        draw.line([(cx - half / 2, to_py(end)), (cx + half / 2, to_py(end))], fill=colour, width=2)
+    draw.rectangle(
+        [cx - half, to_py(s["q3"]), cx + half, to_py(s["q1"])], fill=light, outline=colour, width=2
+    )
+    draw.line([(cx - half, to_py(s["median"])), (cx + half, to_py(s["median"]))], fill=AXIS, width=3)
+    for value in s["outliers"]:
+        py = to_py(value)
+        draw.ellipse([cx - 3, py - 3, cx + 3, py + 3], outline=colour, width=2)
 
 
 def training_curves_png(path: str | os.PathLike, history: dict, title: str = "") -> Path:

@@ -7,7 +7,8 @@ batches are drawn from a seeded numpy generator). The head kept is the epoch wit
 IoU. Test figures come from one confusion matrix over the test patches (``landcover.scores``: precision,
 recall, F1 per class) plus per-class IoU, and per image the pixel accuracy, mean Dice and macro F1 (the
 distributions the frozen-encoder study plots). The majority-class rule is scored beside them, the baseline a
-head has to beat.
+head has to beat. A few test patches are kept with the head's prediction (``Examples``) for the report's
+example grid.
 """
 
 from __future__ import annotations
@@ -51,6 +52,19 @@ class HeadOptions:
             raise SamCoreError(f"the learning rate must be positive, not {self.learning_rate:g}")
 
 
+EXAMPLES = 4  # test images whose first patch the run keeps to draw
+
+
+@dataclass(frozen=True, eq=False)  # holds arrays
+class Examples:
+    """The first patch of each of the first ``EXAMPLES`` test images: RGB (n, P, P, 3) uint8, the truth
+    (n, P, P) int16 with -1 where unlabelled (padding too) and the head's predicted classes (n, P, P) uint8."""
+
+    rgb: np.ndarray
+    truth: np.ndarray
+    predicted: np.ndarray
+
+
 @dataclass
 class HeadRun:
     """One trained head: its weights, curves and test figures (``to_dict`` is plain JSON)."""
@@ -65,6 +79,7 @@ class HeadRun:
     epoch_seconds: list[float] = field(default_factory=list)
     encoder_calls: int = 0  # real encoder passes (0 when every patch came from the cache)
     encoder_seconds: float = 0.0
+    examples: Examples | None = None  # drawn by the report, not in ``to_dict``
 
     def to_dict(self) -> dict:
         return {
@@ -154,6 +169,7 @@ def train_head(
     run.head = head
     matrix, run.per_image = evaluate(head.net, splits["test"], len(data.class_names))
     run.test = segmentation_scores(matrix, data.class_names)
+    run.examples = example_patches(head.net, splits["test"])
     return run
 
 
@@ -202,6 +218,20 @@ def all_logits(head, batch: Batchable, chunk: int = 4) -> torch.Tensor:
 def predict(head, batch: Batchable) -> torch.Tensor:
     """(N, P, P) class indexes of every patch."""
     return all_logits(head, batch).argmax(dim=1)
+
+
+def example_patches(head, batch: Batchable, count: int = EXAMPLES) -> Examples:
+    """The first patch of each of ``batch``'s first ``count`` images, with ``head``'s prediction (copies)."""
+    rows = [batch.images.index(image) for image in sorted(set(batch.images))[:count]]
+    picked = Batchable(
+        batch.embeddings[rows], batch.rgb[rows], batch.targets[rows], [batch.images[k] for k in rows]
+    )
+    rgb = ((picked.rgb + 0.5) * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+    return Examples(
+        np.ascontiguousarray(rgb.numpy()),
+        picked.targets.numpy().astype(np.int16),
+        predict(head, picked).numpy().astype(np.uint8),
+    )
 
 
 def validation(head, batch: Batchable, n_classes: int, dice: bool) -> tuple[float, np.ndarray]:

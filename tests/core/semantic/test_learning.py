@@ -18,13 +18,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import rasterio
+import shapely
 import torch
+from affine import Affine
+from pyproj import CRS
+from rasterio import features
+from semantic_data import CLASSES as CLASS_NAMES
 from semantic_data import class_set
 
+from sam_core.geo.crs import transform_geometry
+from sam_core.geo.output import write_polygons
+from sam_core.landcover.scores import confusion_matrix
 from sam_core.sam.embeddings import EmbeddingCache
 from sam_core.sam.model import load_model
 from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
-from sam_core.semantic.train import HeadOptions, majority_scores, train_head
+from sam_core.semantic.label_objects import label_objects
+from sam_core.semantic.mapping import map_classes
+from sam_core.semantic.train import HeadOptions, majority_scores, mean_iou, train_head
 
 HEADS = ("sam-conv", "sam-vit", "unet")
 SIZE = 128
@@ -75,3 +86,80 @@ def test_each_patch_is_encoded_once_and_the_same_seed_gives_the_same_head(model,
     other = train_head(data, model, HeadOptions(**{**quick.__dict__, "seed": 6}), cache)
     assert not all(torch.equal(first.state[k], other.state[k]) for k in first.state)
     assert np.isfinite(first.history["val_loss"]).all()
+
+
+def _mosaic(images) -> tuple[np.ndarray, np.ndarray]:
+    """Four scenes as one 2×2 raster: tiles of the map then straddle scene borders."""
+    rgb = np.concatenate(
+        [np.concatenate([images[0].rgb, images[1].rgb], 1), np.concatenate([images[2].rgb, images[3].rgb], 1)]
+    )
+    classes = np.concatenate(
+        [
+            np.concatenate([images[0].classes, images[1].classes], 1),
+            np.concatenate([images[2].classes, images[3].classes], 1),
+        ]
+    )
+    return rgb, classes
+
+
+@pytest.fixture(scope="module")
+def held_out_raster(data, tmp_path_factory):
+    rgb, classes = _mosaic(data.part("test")[:4])
+    path = tmp_path_factory.mktemp("held_out") / "mosaic.tif"
+    profile = {"driver": "GTiff", "width": rgb.shape[1], "height": rgb.shape[0], "count": 3, "dtype": "uint8"}
+    with rasterio.open(path, "w", crs="EPSG:32633", transform=MOSAIC_TRANSFORM, **profile) as ds:
+        ds.write(rgb.transpose(2, 0, 1))
+    return path, classes
+
+
+MOSAIC_TRANSFORM = Affine(1.0, 0, 500_000, 0, -1.0, 4_000_000)
+
+
+@pytest.mark.parametrize("head", ("sam-conv", "unet"))
+def test_the_map_of_a_held_out_raster_scores_as_the_test_split(
+    runs, data, model, held_out_raster, tmp_path, head
+):
+    path, truth = held_out_raster
+    map_classes(path, model, runs[head].head, tmp_path / "classes.tif")
+    with rasterio.open(tmp_path / "classes.tif") as ds:
+        codes = ds.read(1).astype(np.int64)
+    miou = mean_iou(confusion_matrix(truth.ravel(), codes.ravel(), len(CLASS_NAMES)))
+    baseline = majority_scores(data)["mean_iou"]
+    print(
+        f"{head}: map mean IoU {miou:.3f} (test split {runs[head].test['mean_iou']:.3f}, majority {baseline:.3f})"
+    )
+    assert miou >= baseline + MARGIN[head]
+    assert abs(miou - runs[head].test["mean_iou"]) < 0.1
+
+
+def test_objects_get_the_class_of_their_pixels_from_the_cached_tiles(
+    runs, data, model, held_out_raster, tmp_path
+):
+    """Every connected region of the truth (≥ 40 px) is an object, written in EPSG:4326 (another CRS than the
+    raster's); the UNet's label must be right far more often than the majority class's."""
+    path, truth = held_out_raster
+    geometries, names = [], []
+    for geometry, code in features.shapes(truth.astype(np.uint8), transform=MOSAIC_TRANSFORM):
+        polygon = shapely.geometry.shape(geometry)
+        if polygon.area >= 40:
+            geometries.append(transform_geometry(polygon, CRS.from_epsg(32633), CRS.from_epsg(4326)))
+            names.append(CLASS_NAMES[int(code)])
+    objects = tmp_path / "objects.gpkg"
+    write_polygons(
+        objects,
+        [{"geometry": g, "id": k} for k, g in enumerate(geometries)],
+        CRS.from_epsg(4326),
+        {"id": int},
+    )
+    cache = EmbeddingCache(tmp_path / "cache")
+    map_classes(path, model, runs["unet"].head, tmp_path / "classes.tif", cache=cache)
+    result = label_objects(path, objects, model, runs["unet"].head, cache=EmbeddingCache(tmp_path / "cache"))
+    assert result.encoder_calls == 0  # the tiles were encoded by the map
+    right = np.mean([label["class"] == name for label, name in zip(result.labels, names)])
+    majority = CLASS_NAMES[int(np.argmax(data.pixel_counts("train")))]
+    baseline = np.mean([name == majority for name in names])
+    print(f"objects labelled right: {right:.3f} of {len(names)} (majority class: {baseline:.3f})")
+    assert right >= baseline + 0.4
+    assert all(
+        0 < label["runner_up_probability"] <= label["class_probability"] <= 1 for label in result.labels
+    )

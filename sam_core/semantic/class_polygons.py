@@ -1,0 +1,130 @@
+"""Class map → polygons per class with geodesic areas, and the length of linear classes (roads).
+
+Final rows of the class map come strip by strip; each class's pixels in a strip are traced pixel-exact
+(``vectorize.mask_to_geometry``: integer pixel corners mapped once, so pieces of neighbouring strips share
+their edges exactly) and the pieces of a class are unioned once at the end: one dissolved (multi)polygon per
+class, or its connected regions (4-connected, as the pixels were traced), post-processed as objects are.
+Areas are ``measure``'s, so a class's polygon area is the sum of its pixels' geodesic areas.
+
+Analysts measure roads in km, not hectares: a class whose name says it is linear (``LINEAR_WORDS``) also
+gets ``length_m``, the length of the skeleton of each region (scikit-image's ``skeletonize``), each step
+between skeleton pixels counted with the region's geodesic pixel width, height or diagonal.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from affine import Affine
+from pyproj import CRS, Geod
+from rasterio import features
+from skimage.morphology import skeletonize
+
+from ..geo.crs import transform_xy
+from ..geo.measures import measure
+from ..geo.vectorize import PostProcess, mask_to_geometry, postprocess
+from .blend import NODATA, FinalRows
+
+#: words in a class name that make it linear (it gets a skeleton length)
+LINEAR_WORDS = ("road", "street", "highway", "track", "path", "rail", "river", "canal")
+
+
+def is_linear(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in LINEAR_WORDS)
+
+
+class ClassPolygons:
+    """Collect each class's pixels strip by strip (``add``); ``regions``/``dissolved`` give the records."""
+
+    def __init__(self, transform: Affine, crs: CRS, class_names: tuple[str, ...], every_class: bool) -> None:
+        self.transform, self.crs, self.class_names = transform, crs, class_names
+        self.wanted = [every_class or is_linear(name) for name in class_names]
+        self.pieces: list[list] = [[] for _ in class_names]
+
+    def add(self, rows: FinalRows, col_off: int) -> None:
+        for k in np.unique(rows.classes):
+            if k != NODATA and self.wanted[k]:
+                geometry = mask_to_geometry(rows.classes == k, self.transform, (col_off, rows.row_off))
+                self.pieces[k].append(geometry)
+
+    def union(self, k: int):
+        return shapely.union_all(self.pieces[k]) if self.pieces[k] else shapely.MultiPolygon()
+
+    def regions(self, post: PostProcess, dissolve: bool) -> list[dict]:
+        """One record per class (``dissolve``) or per connected region: class, area, perimeter, length."""
+        records = []
+        pixel = abs(self.transform.a) or 1.0
+        for k, name in enumerate(self.class_names):
+            if not self.pieces[k]:
+                continue
+            parts = [
+                postprocess(shapely.MultiPolygon([p]), self.crs, post, pixel) for p in _parts(self.union(k))
+            ]
+            parts = [p for p in parts if not p.is_empty]
+            lengths = [self.length_m(p) if is_linear(name) else None for p in parts]
+            groups = (
+                [(shapely.union_all(parts), sum(lengths) if is_linear(name) else None)]
+                if dissolve
+                else zip(parts, lengths)
+            )
+            for geometry, length in groups:
+                if geometry.is_empty:
+                    continue
+                measures = measure(geometry, self.crs)
+                records.append(
+                    {
+                        "geometry": geometry,
+                        "id": len(records) + 1,
+                        "class": name,
+                        "class_id": k,
+                        "area_m2": measures.area_m2,
+                        "perimeter_m": measures.perimeter_m,
+                        "length_m": length,
+                    }
+                )
+        return records
+
+    def length_m(self, geometry) -> float:
+        """Skeleton length of one region in metres (its pixels rasterised back, pixel-centre rule)."""
+        inverse = ~self.transform
+        xs, ys = shapely.get_coordinates(geometry).T
+        us, vs = inverse @ (xs, ys)
+        c0, r0 = math.floor(us.min()), math.floor(vs.min())
+        width, height = math.ceil(us.max()) - c0, math.ceil(vs.max()) - r0
+        window = self.transform @ Affine.translation(c0, r0)
+        mask = features.rasterize(
+            [geometry], (height + 2, width + 2), transform=window @ Affine.translation(-1, -1)
+        )
+        skeleton = skeletonize(mask.astype(bool))
+        steps = skeleton_steps(skeleton)
+        dx, dy = self.pixel_metres(c0 + width / 2, r0 + height / 2)
+        return float(steps[0] * dx + steps[1] * dy + steps[2] * math.hypot(dx, dy))
+
+    def pixel_metres(self, u: float, v: float) -> tuple[float, float]:
+        """Geodesic width and height of the pixel at raster pixel (u, v)."""
+        corners = np.array([(u, v), (u + 1, v), (u, v + 1)], float)
+        xs, ys = self.transform @ (corners[:, 0], corners[:, 1])
+        geographic = self.crs.geodetic_crs
+        lon, lat = transform_xy(xs, ys, self.crs, geographic)
+        ellipsoid = geographic.ellipsoid
+        geod = Geod(a=ellipsoid.semi_major_metre, rf=ellipsoid.inverse_flattening or 0.0)
+        _, _, distance = geod.inv(lon[[0, 0]], lat[[0, 0]], lon[1:], lat[1:])
+        return float(distance[0]), float(distance[1])
+
+
+def _parts(geometry) -> list:
+    return list(shapely.get_parts(geometry))
+
+
+def skeleton_steps(skeleton: np.ndarray) -> tuple[int, int, int]:
+    """(horizontal, vertical, diagonal) links between 8-neighbouring skeleton pixels; a diagonal link is
+    counted only where no two orthogonal links already join the pair (an L corner is two steps, not three)."""
+    s = skeleton.astype(bool)
+    horizontal = s[:, :-1] & s[:, 1:]
+    vertical = s[:-1, :] & s[1:, :]
+    down_right = s[:-1, :-1] & s[1:, 1:] & ~s[:-1, 1:] & ~s[1:, :-1]
+    down_left = s[:-1, 1:] & s[1:, :-1] & ~s[:-1, :-1] & ~s[1:, 1:]
+    return int(horizontal.sum()), int(vertical.sum()), int(down_right.sum() + down_left.sum())

@@ -1,0 +1,163 @@
+"""A class for every object: polygons from prompts, segment everything, ``detect`` or any layer get the class
+a segmentation head gives their pixels.
+
+Each object (reprojected onto the raster's grid) is labelled from the blended class probabilities over its
+bounding box: the same tiles, overlap and blending as ``mapping`` (so an object's class agrees with the class
+map under it), its pixels burnt with GDAL's pixel-centre rule (all touched pixels for an object smaller than
+a pixel). ``class`` is the majority of its pixels' classes, ``class_probability`` that class's mean
+probability over them; the runner-up is the next class by pixels. Tile probabilities are kept for the tiles
+of the last objects (bounded), and embeddings come through the cache: labelling objects on an encoded tile
+costs no encoder pass, and neighbouring objects share their tiles' head passes too.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from rasterio import features
+
+from ..errors import Cancelled, SamCoreError
+from ..finetune.detect import DEFAULT_OVERLAP, overlap_px
+from ..geo.crs import transform_geometry
+from ..geo.raster import RasterSource
+from ..geo.tiles import PixelWindow
+from ..progress import TileProgress
+from ..prompting.prompt_files import PromptFile, read_prompt_file
+from ..sam.embeddings import EmbeddingCache, TileEncoder
+from ..sam.model import LoadedModel
+from .blend import ClassBlender
+from .head_file import SegmentationHead
+from .mapping import MapOptions, head_stretch, map_tile_px, tile_probabilities
+
+#: tiles whose class probabilities are kept for the next objects
+KEPT_TILES = 16
+
+
+@dataclass
+class LabelledObjects:
+    layer: PromptFile  # the objects as read (geometries in their own CRS, every attribute)
+    geometries: list  # in the raster's CRS
+    labels: list[dict | None]  # LABEL_FIELDS per object; None where the object misses the raster
+    crs: object
+    tiles: int  # distinct tiles whose probabilities were computed
+    encoder_calls: int
+
+
+def label_objects(
+    raster: str | os.PathLike,
+    objects: str | os.PathLike,
+    model: LoadedModel,
+    head: SegmentationHead,
+    overlap: float = DEFAULT_OVERLAP,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> LabelledObjects:
+    head.check_encoder(model.info)
+    layer = read_prompt_file(objects)
+    with RasterSource(raster, bands=head.bands) as source:
+        if source.crs is None:
+            raise SamCoreError(f"raster {source.path.name} has no CRS: objects cannot be placed on it")
+        source.stretch = head_stretch(head, source)
+        geometries = _on_raster(layer, source)
+        labeller = _Labeller(source, model, head, overlap, cache, is_cancelled)
+        tracker = TileProgress(len(geometries), progress)
+        labels = []
+        for index, geometry in enumerate(geometries):
+            if is_cancelled and is_cancelled():
+                raise Cancelled()
+            labels.append(labeller.label(geometry))
+            tracker.step(index + 1)
+        if not any(labels):
+            raise SamCoreError(f"no object of {layer.name} overlaps the raster {source.path.name}")
+        return LabelledObjects(
+            layer, geometries, labels, source.crs, labeller.computed, labeller.encoder.encoder_calls
+        )
+
+
+def _on_raster(layer: PromptFile, source: RasterSource) -> list:
+    if layer.crs is None or layer.crs == source.crs:
+        return list(layer.geometries)
+    return [None if g is None else transform_geometry(g, layer.crs, source.crs) for g in layer.geometries]
+
+
+class _Labeller:
+    def __init__(self, source, model, head, overlap, cache, is_cancelled) -> None:
+        self.source, self.model, self.head, self.is_cancelled = source, model, head, is_cancelled
+        self.tile_px = map_tile_px(head, source, MapOptions())
+        self.overlap = overlap_px(overlap, self.tile_px)
+        self.grid = source.grid(self.tile_px, self.overlap)
+        self.encoder = TileEncoder(model, source, cache)
+        self.kept: OrderedDict = OrderedDict()
+        self.computed = 0
+
+    def label(self, geometry) -> dict | None:
+        window = self._window(geometry)
+        if window is None:
+            return None
+        probabilities = self._probabilities(window)
+        inside = self._burn(geometry, window)
+        if not inside.any():
+            return None
+        classes = probabilities.argmax(axis=0)[inside]
+        counts = np.bincount(classes, minlength=len(probabilities))
+        means = probabilities[:, inside].mean(axis=1)
+        order = sorted(range(len(counts)), key=lambda k: (-counts[k], -means[k]))
+        first, second = order[0], order[1]
+        names = self.head.class_names
+        return {
+            "class": names[first],
+            "class_probability": float(means[first]),
+            "runner_up": names[second],
+            "runner_up_probability": float(means[second]),
+        }
+
+    def _window(self, geometry) -> PixelWindow | None:
+        if geometry is None or geometry.is_empty:
+            return None
+        xmin, ymin, xmax, ymax = geometry.bounds
+        u0, v0, u1, v1 = self.grid.extent_to_pixel_box(xmin, ymin, xmax, ymax)
+        c0, r0 = max(0, math.floor(u0)), max(0, math.floor(v0))
+        c1, r1 = min(self.source.width, math.ceil(u1)), min(self.source.height, math.ceil(v1))
+        c1, r1 = max(c1, c0 + 1), max(r1, r0 + 1)
+        if c0 >= self.source.width or r0 >= self.source.height or u1 <= 0 or v1 <= 0:
+            return None
+        return PixelWindow(c0, r0, c1 - c0, r1 - r0)
+
+    def _probabilities(self, window: PixelWindow) -> np.ndarray:
+        """(K, h, w) blended class probabilities over ``window``, as the class map has them."""
+        tiles = self.grid.tiles_for_pixel_box(window.col_off, window.row_off, window.col_end, window.row_end)
+        blender = ClassBlender(window, self.tile_px, self.overlap, len(self.head.class_names))
+        rows = []
+        for index, tile in enumerate(tiles):
+            if index and tile.row != tiles[index - 1].row:
+                rows.append(blender.release(tile.window.row_off, every_class=True))
+            blender.add(tile, *self._tile(tile))
+        rows.append(blender.release(window.row_end, every_class=True))
+        return np.concatenate([r.probabilities for r in rows if r is not None], axis=1)
+
+    def _tile(self, tile):
+        key = (tile.col, tile.row)
+        if key not in self.kept:
+            if self.is_cancelled and self.is_cancelled():
+                raise Cancelled()
+            self.kept[key] = tile_probabilities(self.model, self.head, self.encoder, tile, self.is_cancelled)
+            self.computed += 1
+            while len(self.kept) > KEPT_TILES:
+                self.kept.popitem(last=False)
+        self.kept.move_to_end(key)
+        return self.kept[key]
+
+    def _burn(self, geometry, window: PixelWindow) -> np.ndarray:
+        transform = self.source.transform @ self.source.transform.translation(window.col_off, window.row_off)
+        shape = (window.height, window.width)
+        inside = features.rasterize([geometry], shape, transform=transform).astype(bool)
+        if not inside.any():
+            inside = features.rasterize([geometry], shape, transform=transform, all_touched=True).astype(bool)
+        return inside
