@@ -23,7 +23,6 @@ of tiles at a time, see ``stitch``). Nothing is returned until every tile is don
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,8 +35,9 @@ from pyproj import CRS
 from .. import config
 from ..errors import Cancelled, SamCoreError
 from ..geo.measures import measure
+from ..geo.overlap import DEFAULT_OVERLAP, extent_window, overlap_px
 from ..geo.raster import RasterSource
-from ..geo.tiles import PixelWindow, Tile, TileGrid
+from ..geo.tiles import PixelWindow, Tile
 from ..geo.vectorize import PostProcess, postprocess
 from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
@@ -49,8 +49,6 @@ from .stitch import StitchedObject, Stitcher
 PATCH_PX = 256
 #: SAM's own logit threshold 0 as a probability: a plain SAM's masks
 PLAIN_THRESHOLD = 0.5
-#: the default overlap: a quarter of the tile
-DEFAULT_OVERLAP = 0.25
 
 
 @dataclass(frozen=True)
@@ -114,28 +112,6 @@ def detect_tile_px(model: LoadedModel, options: DetectOptions, region: PixelWind
             f"these settings make tiles of {tile} source pixels, fewer than 16: choose a smaller --size"
         )
     return tile
-
-
-def overlap_px(overlap: float, tile: int) -> int:
-    """Overlap in pixels: a fraction of the tile below 1, else pixels; always less than the tile."""
-    if not math.isfinite(overlap) or overlap < 0:
-        raise SamCoreError(f"the overlap must be 0 or more, not {overlap:g}")
-    pixels = round(overlap * tile) if overlap < 1 else int(overlap)
-    if pixels >= tile:
-        raise SamCoreError(f"the overlap ({pixels} px) must be less than the tile ({tile} px)")
-    return pixels
-
-
-def extent_window(grid: TileGrid, extent=None, extent_crs: CRS | None = None) -> PixelWindow:
-    """The raster pixels an extent covers (whole pixels, clipped to the raster); the whole raster for None."""
-    if extent is None:
-        return grid.raster_window
-    u0, v0, u1, v1 = grid.extent_to_pixel_box(*extent, extent_crs)
-    if u1 < 0 or v1 < 0 or u0 > grid.width or v0 > grid.height:
-        raise SamCoreError("the extent does not overlap the raster")
-    c0, r0 = min(max(0, math.floor(u0)), grid.width - 1), min(max(0, math.floor(v0)), grid.height - 1)
-    c1, r1 = min(max(math.ceil(u1), c0 + 1), grid.width), min(max(math.ceil(v1), r0 + 1), grid.height)
-    return PixelWindow(c0, r0, c1 - c0, r1 - r0)
 
 
 def detect_objects(

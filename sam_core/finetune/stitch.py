@@ -24,27 +24,12 @@ from affine import Affine
 from rasterio import features
 from shapely.geometry import MultiPolygon, Polygon, shape
 
+from ..geo.overlap import EDGE_WEIGHT, blend_ramp, blend_weight  # noqa: F401 - EDGE_WEIGHT: tests
 from ..geo.tiles import PixelWindow, Tile
 from ..geo.vectorize import mask_to_geometry
 
-#: the weight of a tile's very edge pixel: small but positive, so a pixel seen by one tile only keeps it
-EDGE_WEIGHT = 1e-3
 #: columns of final rows labelled at a time: bounds the temporaries whatever the raster's width
 CHUNK_PX = 1024
-
-
-def blend_ramp(tile_px: int, overlap_px: int) -> np.ndarray:
-    """(tile,) float64 weights along one side: 1 inside, ramping to ~0 over ``overlap_px`` at both ends."""
-    centre = np.arange(tile_px, dtype=np.float64) + 0.5
-    distance = np.minimum(centre, tile_px - centre)
-    return np.ones(tile_px) if overlap_px <= 0 else np.clip(distance / overlap_px, EDGE_WEIGHT, 1.0)
-
-
-def blend_weight(tile_px: int, overlap_px: int) -> np.ndarray:
-    """(tile, tile) float32 weights: 1 inside, ramping to ~0 over ``overlap_px`` at every edge. Two tiles
-    overlapping by ``overlap_px`` have weights summing to 1 across their overlap (four at a corner too)."""
-    ramp = blend_ramp(tile_px, overlap_px)
-    return np.outer(ramp, ramp).astype(np.float32)
 
 
 @dataclass(frozen=True, eq=False)

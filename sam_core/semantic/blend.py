@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..finetune.stitch import blend_ramp
+from ..geo.overlap import blend_ramp
 from ..geo.tiles import PixelWindow, Tile
 
 #: the class code of a pixel no valid tile pixel covers (nodata in the input, outside the raster)

@@ -19,12 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import shapely
 from rasterio import features
 
 from ..errors import Cancelled, SamCoreError
-from ..finetune.detect import DEFAULT_OVERLAP, overlap_px
 from ..geo.crs import transform_geometry
+from ..geo.overlap import DEFAULT_OVERLAP, overlap_px
 from ..geo.raster import RasterSource
 from ..geo.tiles import PixelWindow
 from ..progress import TileProgress

@@ -30,9 +30,9 @@ import torch.nn.functional as F
 from pyproj import CRS
 
 from ..errors import Cancelled, SamCoreError
-from ..finetune.detect import DEFAULT_OVERLAP, extent_window, overlap_px
 from ..geo.gsd import ground_gsd_m
 from ..geo.measures import pixel_areas_m2
+from ..geo.overlap import DEFAULT_OVERLAP, extent_window, overlap_px
 from ..geo.raster import RasterSource, Stretch
 from ..geo.tiles import Tile
 from ..geo.vectorize import PostProcess
