@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.detect import bench_detect_memory
 from bench.finetune import bench_finetune
+from bench.mapping import bench_map_memory, bench_map_speed
 from bench.rasters import write_test_raster
 from sam_core import config
 from sam_core.geo.raster import RasterSource
@@ -344,6 +345,8 @@ GROUPS = {
     # issue 12: detection with a fine-tuned decoder (memory with a tiny model, speed with vit_b)
     "finetune": bench_finetune,
     "detect": lambda work, _checkpoint: bench_detect_memory(work),
+    # issue 13: class maps with a segmentation head (memory with a tiny model, speed with vit_b)
+    "map": lambda work, vit_b: {**bench_map_memory(work), **bench_map_speed(work, vit_b)},
 }
 
 
