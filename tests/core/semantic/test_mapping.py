@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pyogrio
 import pytest
 import rasterio
 import shapely
@@ -20,9 +21,11 @@ from semantic_data import CLASSES, generate_scene
 
 from sam_core.errors import Cancelled, SamCoreError
 from sam_core.geo.measures import measure, pixel_areas_m2
+from sam_core.geo.output import write_polygons
 from sam_core.sam.model import load_model
 from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
 from sam_core.semantic.blend import NODATA
+from sam_core.semantic.class_polygons import ClassPolygons
 from sam_core.semantic.head_file import new_segmentation_head, save_segmentation_head
 from sam_core.semantic.mapping import MapOptions, map_classes
 
@@ -213,3 +216,47 @@ def test_the_cli_writes_the_map_polygons_and_the_summary(tmp_path, checkpoint, h
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
     assert not (tmp_path / "c.png").exists()
+
+
+@pytest.mark.parametrize("name", ("utm", "geographic"))
+def test_a_road_is_as_long_as_its_skeleton_in_metres(name):
+    """A 6 px band 200 px long, then an L of two such legs: the skeleton's length, in geodesic metres."""
+    crs, transform = GRIDS[name]
+    crs = CRS.from_user_input(crs)
+    polygons = ClassPolygons(transform, crs, CLASSES, every_class=False)
+    width_m, height_m = polygons.pixel_metres(60, 13)
+    band = shapely.box(*(transform @ (10, 10)), *(transform @ (210, 16)))
+    assert polygons.length_m(shapely.normalize(band)) == pytest.approx(200 * width_m, rel=0.04)
+    leg = shapely.box(*(transform @ (204, 16)), *(transform @ (210, 216)))
+    expected = 200 * width_m + 200 * height_m
+    assert polygons.length_m(shapely.union(band, leg)) == pytest.approx(expected, rel=0.04)
+
+
+def test_label_objects_on_the_cli_keeps_the_fields_and_refuses_objects_off_the_raster(
+    tmp_path, checkpoint, head, scene
+):
+    raster = write_raster(tmp_path / "in.tif", scene)
+    save_segmentation_head(head, tmp_path / "head.pt")
+    x0, y0 = GRIDS["utm"][1] @ (20, 40)
+    boxes = [shapely.box(x0 + 30 * k, y0 - 20, x0 + 30 * k + 15, y0) for k in range(4)]
+    records = [{"geometry": b, "name": f"object {k}", "class": "mine"} for k, b in enumerate(boxes)]
+    write_polygons(tmp_path / "objects.gpkg", records, CRS.from_epsg(32633), {"name": str, "class": str})
+    command = [sys.executable, "-m", "sam_core", "label-objects", str(raster), str(tmp_path / "objects.gpkg")]
+    command += ["--checkpoint", str(checkpoint), "--head", str(tmp_path / "head.pt")]
+    done = subprocess.run(
+        [*command, "--out", str(tmp_path / "labelled.gpkg")], check=False, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["objects"] == 4
+    _meta, _fids, _wkb, (names, theirs, classes, p, runner, q) = pyogrio.raw.read(tmp_path / "labelled.gpkg")
+    assert list(names) == [f"object {k}" for k in range(4)] and list(theirs) == ["mine"] * 4  # src_class
+    assert set(classes) <= set(CLASSES) and all(0 < b <= a <= 1 for a, b in zip(p, q))
+    assert all(r in CLASSES and r != c for r, c in zip(runner, classes))
+    far = [{"geometry": shapely.box(0, 0, 10, 10), "name": "far", "class": "x"}]
+    write_polygons(tmp_path / "far.gpkg", far, CRS.from_epsg(32633), {"name": str, "class": str})
+    command[5] = str(tmp_path / "far.gpkg")
+    bad = subprocess.run(
+        [*command, "--out", str(tmp_path / "bad.gpkg")], check=False, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "overlaps the raster" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad.gpkg").exists()
