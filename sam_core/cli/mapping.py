@@ -107,7 +107,12 @@ def add_label_command(commands) -> None:
         "objects", help="the polygon layer (e.g. segment/everything/detect output; LAYER: path|layername=...)"
     )
     label.add_argument("--checkpoint", required=True, help="the SAM checkpoint the head was trained with")
-    label.add_argument("--head", required=True, help="the segmentation head file (train-segmenter)")
+    label.add_argument(
+        "--head",
+        required=True,
+        help="a segmentation head (train-segmenter: majority of the pixels) or a land-cover head "
+        "(train-classifier: the encoder cells under the object, pooled)",
+    )
     label.add_argument(
         "--out", default="labelled.gpkg", help="output .gpkg or .geojson (default labelled.gpkg)"
     )
@@ -124,11 +129,10 @@ def cmd_label_objects(args) -> int:
     from ..sam.embeddings import EmbeddingCache
     from ..sam.model import load_model
     from ..schema import LABEL_FIELDS
-    from ..semantic.head_file import load_segmentation_head
-    from ..semantic.label_objects import label_objects
+    from ..semantic.label_objects import label_objects, load_object_head
 
-    head = load_segmentation_head(args.head)
     model = load_model(args.checkpoint, args.device)
+    head = load_object_head(args.head, model)
     result = label_objects(
         args.raster, args.objects, model, head, args.overlap, EmbeddingCache(args.cache_dir), progress
     )
@@ -149,7 +153,6 @@ def cmd_label_objects(args) -> int:
                 "objects": len(kept),
                 "outside_raster": len(result.labels) - len(kept),
                 "classes": {name: classes.count(name) for name in head.class_names},
-                "tiles": result.tiles,
                 "encoder_calls": result.encoder_calls,
             }
         )

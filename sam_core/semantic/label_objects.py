@@ -17,6 +17,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from rasterio import features
@@ -26,12 +27,14 @@ from ..geo.crs import transform_geometry
 from ..geo.overlap import DEFAULT_OVERLAP, overlap_px
 from ..geo.raster import RasterSource
 from ..geo.tiles import PixelWindow
+from ..landcover.head import ClassifierHead, load_head
+from ..landcover.objects import ObjectClassifier
 from ..progress import TileProgress
 from ..prompting.prompt_files import PromptFile, read_prompt_file
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.model import LoadedModel
 from .blend import ClassBlender
-from .head_file import SegmentationHead
+from .head_file import SegmentationHead, load_segmentation_head
 from .mapping import MapOptions, head_stretch, map_tile_px, tile_probabilities
 
 #: tiles whose class probabilities are kept for the next objects
@@ -44,28 +47,49 @@ class LabelledObjects:
     geometries: list  # in the raster's CRS
     labels: list[dict | None]  # LABEL_FIELDS per object; None where the object misses the raster
     crs: object
-    tiles: int  # distinct tiles whose probabilities were computed
-    encoder_calls: int
+    encoder_calls: int  # real encoder passes (0 when every tile came from the cache)
+
+
+ObjectHead = SegmentationHead | ClassifierHead
+
+
+def load_object_head(path: str | os.PathLike, model: LoadedModel | None = None) -> ObjectHead:
+    """A segmentation head (train-segmenter) or a land-cover head (train-classifier), whichever ``path`` is."""
+    try:
+        return load_segmentation_head(path, model)
+    except SamCoreError as exc:
+        if "is not a TerraSAM segmentation head" not in str(exc):
+            raise
+    try:
+        return load_head(path, model)
+    except SamCoreError as exc:
+        if "is not a TerraSAM classifier head" in str(exc):
+            raise SamCoreError(
+                f"{Path(path).name} is neither a segmentation head (train-segmenter) nor a land-cover head "
+                "(train-classifier)"
+            ) from exc
+        raise
 
 
 def label_objects(
     raster: str | os.PathLike,
     objects: str | os.PathLike,
     model: LoadedModel,
-    head: SegmentationHead,
+    head: ObjectHead,
     overlap: float = DEFAULT_OVERLAP,
     cache: EmbeddingCache | None = None,
     progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> LabelledObjects:
-    head.check_encoder(model.info)
+    """Label every polygon of the layer ``objects`` (any CRS) on ``raster``; ``overlap``: segmentation heads'
+    tiles, as for ``map``."""
     layer = read_prompt_file(objects)
-    with RasterSource(raster, bands=head.bands) as source:
-        if source.crs is None:
-            raise SamCoreError(f"raster {source.path.name} has no CRS: objects cannot be placed on it")
-        source.stretch = head_stretch(head, source)
-        geometries = _on_raster(layer, source)
-        labeller = _Labeller(source, model, head, overlap, cache, is_cancelled)
+    if isinstance(head, ClassifierHead):
+        labeller = ObjectClassifier(raster, model, head, cache, is_cancelled)
+    else:
+        labeller = _Labeller(raster, model, head, overlap, cache, is_cancelled)
+    try:
+        geometries = _on_raster(layer, labeller.crs)
         tracker = TileProgress(len(geometries), progress)
         labels = []
         for index, geometry in enumerate(geometries):
@@ -74,27 +98,48 @@ def label_objects(
             labels.append(labeller.label(geometry))
             tracker.step(index + 1)
         if not any(labels):
-            raise SamCoreError(f"no object of {layer.name} overlaps the raster {source.path.name}")
-        return LabelledObjects(
-            layer, geometries, labels, source.crs, labeller.computed, labeller.encoder.encoder_calls
-        )
+            raise SamCoreError(f"no object of {layer.name} overlaps the raster {Path(raster).name}")
+        calls = labeller.encoder.encoder_calls
+        return LabelledObjects(layer, geometries, labels, labeller.crs, calls)
+    finally:
+        labeller.close()
 
 
-def _on_raster(layer: PromptFile, source: RasterSource) -> list:
-    if layer.crs is None or layer.crs == source.crs:
+def _on_raster(layer: PromptFile, crs) -> list:
+    if layer.crs is None or layer.crs == crs:
         return list(layer.geometries)
-    return [None if g is None else transform_geometry(g, layer.crs, source.crs) for g in layer.geometries]
+    return [None if g is None else transform_geometry(g, layer.crs, crs) for g in layer.geometries]
 
 
 class _Labeller:
-    def __init__(self, source, model, head, overlap, cache, is_cancelled) -> None:
-        self.source, self.model, self.head, self.is_cancelled = source, model, head, is_cancelled
+    """A segmentation head's labels: blended probabilities over each object's box, as ``map`` blends them."""
+
+    def __init__(self, raster, model, head: SegmentationHead, overlap, cache, is_cancelled) -> None:
+        head.check_encoder(model.info)
+        self.source = RasterSource(raster, bands=head.bands)
+        try:
+            if self.source.crs is None:
+                raise SamCoreError(
+                    f"raster {self.source.path.name} has no CRS: objects cannot be placed on it"
+                )
+            self.source.stretch = head_stretch(head, self.source)
+        except BaseException:
+            self.source.close()
+            raise
+        self.model, self.head, self.is_cancelled = model, head, is_cancelled
+        source = self.source
         self.tile_px = map_tile_px(head, source, MapOptions())
         self.overlap = overlap_px(overlap, self.tile_px)
         self.grid = source.grid(self.tile_px, self.overlap)
         self.encoder = TileEncoder(model, source, cache)
         self.kept: OrderedDict = OrderedDict()
-        self.computed = 0
+
+    @property
+    def crs(self):
+        return self.source.crs
+
+    def close(self) -> None:
+        self.source.close()
 
     def label(self, geometry) -> dict | None:
         window = self._window(geometry)
@@ -147,7 +192,6 @@ class _Labeller:
             if self.is_cancelled and self.is_cancelled():
                 raise Cancelled()
             self.kept[key] = tile_probabilities(self.model, self.head, self.encoder, tile, self.is_cancelled)
-            self.computed += 1
             while len(self.kept) > KEPT_TILES:
                 self.kept.popitem(last=False)
         self.kept.move_to_end(key)

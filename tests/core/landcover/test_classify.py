@@ -673,3 +673,33 @@ def test_the_upsampling_limit_is_checked_in_the_core(tmp_path, model, rgb_tif):
     # up to 2× is allowed by default: a 300 m raster with a 150 m head is classified
     result = classify_raster(rgb_tif, model, random_head(model, gsd=150.0))
     assert result.scale == pytest.approx(0.5) and result.cells
+
+
+def test_objects_get_the_class_of_the_encoder_cells_under_them(tmp_path, model, head):
+    """A disc inside each 128 px block of the mosaic (written in EPSG:4326, not the raster's CRS) gets the
+    block's class from the classifier's pooling, on the tiles ``classify`` encoded (no encoder pass)."""
+    from sam_core.geo.crs import transform_geometry
+    from sam_core.geo.output import write_polygons
+    from sam_core.semantic.label_objects import label_objects
+
+    blocks = mosaic_blocks()
+    raster = write_class_mosaic(tmp_path / "mosaic.tif", blocks, 128)
+    cache = EmbeddingCache()
+    classify_raster(raster, model, head, cache=cache)
+    with rasterio.open(raster) as ds:
+        transform, crs = ds.transform, CRS.from_wkt(ds.crs.to_wkt())
+    discs, truth = [], []
+    for (r, c), k in np.ndenumerate(blocks):
+        centre = shapely.Point(*(transform @ (c * 128 + 64 + 10 * (r % 3 - 1), r * 128 + 64)))
+        discs.append(
+            {"geometry": transform_geometry(centre.buffer(350), crs, CRS.from_epsg(4326)), "id": r * 8 + c}
+        )
+        truth.append(CLASSES[k])
+    write_polygons(tmp_path / "discs.gpkg", discs, CRS.from_epsg(4326), {"id": int})
+    result = label_objects(raster, tmp_path / "discs.gpkg", model, head, cache=cache)
+    assert result.encoder_calls == 0
+    right = np.mean([label["class"] == name for label, name in zip(result.labels, truth)])
+    majority = max(np.mean([name == c for name in truth]) for c in CLASSES)
+    print(f"objects right: {right:.3f} (majority {majority:.3f})")
+    assert right >= ACCURACY_BAR and right >= majority + 0.5
+    assert all(label["class_probability"] >= label["runner_up_probability"] for label in result.labels)
