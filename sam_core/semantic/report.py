@@ -3,7 +3,8 @@
 - ``summary.json``: per head the test figures, the per-class table, per-image accuracy / Dice / F1 and their
   box-plot figures (``per_image_summary``: median, quartiles, whiskers, outliers), the curves; the
   majority-class baseline beside them;
-- ``curves.png``: training and validation loss, validation mean IoU per epoch, one line per head;
+- ``curves.png``: training and validation loss, training and validation mean IoU per epoch (training: the
+  batches as predicted while learning), two lines per head;
 - ``boxplots.png``: the per-image accuracy, Dice and F1 of the test images, one box per head (median,
   quartiles, whiskers at 1.5 IQR, outliers as dots; the study's distribution figure);
 - ``examples.png``: one row per kept test patch (``HeadRun.examples``: the first patch of each of the first
@@ -81,10 +82,15 @@ def curves_png(path: str | os.PathLike, runs: list[HeadRun]) -> Path:
         losses.append(
             (f"{run.options.head} validation", tuple(c // 2 for c in colour), epochs, run.history["val_loss"])
         )
-        ious.append((run.options.head, colour, epochs, run.history["val_miou"]))
+        ious.append((f"{run.options.head} training", colour, epochs, run.history["train_miou"]))
+        ious.append(
+            (f"{run.options.head} validation", tuple(c // 2 for c in colour), epochs, run.history["val_miou"])
+        )
     loss = "loss (cross-entropy + Dice)" if runs and runs[0].options.dice else "loss (cross-entropy)"
     line_panel(draw, (0, 0, 550, 460), losses, loss, "epoch", "loss")
-    line_panel(draw, (550, 0, 1100, 460), ious, "validation mean IoU", "epoch", "IoU", y_range=(0.0, 1.0))
+    line_panel(
+        draw, (550, 0, 1100, 460), ious, "mean IoU (training, validation)", "epoch", "IoU", y_range=(0.0, 1.0)
+    )
     return save_png(image, path)
 
 

@@ -177,12 +177,12 @@ def fit(head, splits, n_classes, options, progress, is_cancelled) -> HeadRun:
     rng = np.random.default_rng(options.seed)
     optimiser = torch.optim.Adam(head.parameters(), lr=options.learning_rate)
     train = splits["train"]
-    history: dict[str, list] = {"train_loss": [], "val_loss": [], "val_miou": []}
+    history: dict[str, list] = {"train_loss": [], "train_miou": [], "val_loss": [], "val_miou": []}
     best, best_state, best_epoch, seconds = -1.0, None, 0, []
     for epoch in range(options.epochs):
         start = time.perf_counter()
         head.train()
-        losses = []
+        losses, seen = [], np.zeros((n_classes, n_classes), np.int64)
         order = rng.permutation(len(train.images))
         for first in range(0, len(order), options.batch_size):
             if is_cancelled and is_cancelled():
@@ -194,9 +194,11 @@ def fit(head, splits, n_classes, options, progress, is_cancelled) -> HeadRun:
             loss.backward()
             optimiser.step()
             losses.append(float(loss.detach()))
+            seen += labelled_confusion(logits.detach().argmax(dim=1), train.targets[pick], n_classes)
         val_loss, matrix = validation(head, splits["val"], n_classes, options.dice)
         miou = mean_iou(matrix)
         history["train_loss"].append(float(np.mean(losses)))
+        history["train_miou"].append(mean_iou(seen))  # as the batches were predicted while learning
         history["val_loss"].append(val_loss)
         history["val_miou"].append(miou)
         if miou > best:

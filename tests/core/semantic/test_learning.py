@@ -67,6 +67,7 @@ def test_each_head_beats_the_majority_rule_on_held_out_scenes(runs, data, head):
     print(f"{head}: mean IoU {run.test['mean_iou']:.3f} (majority {baseline:.3f})")
     assert run.test["mean_iou"] >= baseline + MARGIN[head]
     assert run.history["train_loss"][-1] < 0.8 * run.history["train_loss"][0]
+    assert run.history["train_miou"][-1] > run.history["train_miou"][0] + 0.1
     assert len(run.per_image) == len(data.part("test"))
     assert all(0.0 <= image["accuracy"] <= 1.0 for image in run.per_image)
     table = {row["name"]: row for row in run.test["classes"]}
