@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 from finetune_data import textured
@@ -104,3 +105,107 @@ def write_class_folder(root, data, codes=CODES, classes_json=True, ignore_box=Fa
         spec["classes"][1]["colour"] = "#303030"
         (root / "classes.json").write_text(json.dumps(spec))
     return root
+
+
+SCENE_CRS, SCENE_ORIGIN = "EPSG:32633", (400000.0, 5200000.0)
+
+
+def mosaic(tiles: int, rng, tile_px: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """``tiles`` × ``tiles`` generated scenes side by side: (rgb, classes) of tiles × tile_px pixels a side."""
+    rows = [[generate_scene(tile_px, rng) for _ in range(tiles)] for _ in range(tiles)]
+    rgb = np.concatenate([np.concatenate([t[0] for t in row], axis=1) for row in rows], axis=0)
+    return rgb, np.concatenate([np.concatenate([t[1] for t in row], axis=1) for row in rows], axis=0)
+
+
+def write_scene_raster(root, tiles: int = 2, seed: int = 0, pixel_m: float = 1.0, splits=()) -> dict:
+    """A mosaic of generated scenes (``mosaic``) as a 3-band uint8 GeoTIFF (UTM 33N, ``pixel_m`` pixels)
+    with its classes as polygons:
+    one feature per connected patch of road, building or water (vegetation is what no polygon covers), along
+    pixel edges, with fields ``class`` (the name), ``code`` (CODES, integers) and ``split`` (``splits`` cycled
+    over the features, when given). Written as ``classes.gpkg`` in the raster's CRS and as ``classes.geojson``
+    in EPSG:4326 (vertices transformed). Returns raster, labels (suffix → path), classes (the truth), rgb,
+    transform and the features' class indexes and splits."""
+    import rasterio
+    from affine import Affine
+    from finetune_data import reproject
+
+    root.mkdir(parents=True, exist_ok=True)
+    rgb, classes = mosaic(tiles, np.random.default_rng(seed))
+    size = rgb.shape[0]
+    transform = Affine(pixel_m, 0.0, SCENE_ORIGIN[0], 0.0, -pixel_m, SCENE_ORIGIN[1])
+    raster = root / "scene.tif"
+    profile = {"driver": "GTiff", "width": size, "height": size, "count": 3, "dtype": "uint8"}
+    with rasterio.open(raster, "w", crs=SCENE_CRS, transform=transform, **profile) as ds:
+        ds.write(rgb.transpose(2, 0, 1))
+    geometries, kinds = class_polygons(classes, transform)
+    fields = {"class": [CLASSES[k] for k in kinds], "code": np.asarray([CODES[k] for k in kinds], np.int64)}
+    if splits:
+        fields["split"] = [splits[i % len(splits)] for i in range(len(kinds))]
+    labels = {
+        ".gpkg": write_layer(root / "classes.gpkg", geometries, SCENE_CRS, fields),
+        ".geojson": write_layer(
+            root / "classes.geojson",
+            [reproject(g, SCENE_CRS, "EPSG:4326") for g in geometries],
+            "EPSG:4326",
+            fields,
+        ),
+    }
+    return {
+        "raster": raster,
+        "labels": labels,
+        "classes": classes,
+        "rgb": rgb,
+        "transform": transform,
+        "kinds": kinds,
+        "splits": fields.get("split"),
+    }
+
+
+def class_polygons(classes: np.ndarray, transform) -> tuple[list, list[int]]:
+    """The connected patches of each class but the first (vegetation) as polygons, and their class indexes."""
+    import shapely
+    from rasterio.features import shapes
+
+    found = shapes(classes.astype(np.int32), mask=classes > 0, transform=transform)
+    pairs = [(shapely.geometry.shape(geometry), int(value)) for geometry, value in found]
+    return [g for g, _ in pairs], [k for _, k in pairs]
+
+
+def write_layer(path, geometries, crs: str, fields: dict):
+    """A polygon layer (GeoPackage or GeoJSON by suffix) whose fields keep their types (integers stay)."""
+    import pyogrio
+    import shapely
+
+    driver = {".gpkg": "GPKG", ".geojson": "GeoJSON"}[path.suffix]
+    pyogrio.raw.write(
+        str(path),
+        geometry=np.asarray(shapely.to_wkb(list(geometries)), dtype=object),
+        field_data=[v if isinstance(v, np.ndarray) else np.asarray(v, dtype=object) for v in fields.values()],
+        fields=list(fields),
+        driver=driver,
+        geometry_type="Polygon",
+        crs=crs,
+    )
+    return path
+
+
+def write_label_raster(path, codes: np.ndarray, transform, crs: str | None = SCENE_CRS, nodata=None):
+    """``codes`` (uint8) as a one-band GeoTIFF (no CRS and no transform when ``crs`` is None)."""
+    import rasterio
+
+    profile = {
+        "driver": "GTiff",
+        "width": codes.shape[1],
+        "height": codes.shape[0],
+        "count": 1,
+        "dtype": "uint8",
+    }
+    if crs is not None:
+        profile.update(crs=crs, transform=transform)
+    if nodata is not None:
+        profile["nodata"] = nodata
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)  # wanted without a CRS
+        with rasterio.open(path, "w", **profile) as ds:
+            ds.write(codes.astype(np.uint8), 1)
+    return path

@@ -1,5 +1,6 @@
 """``train-segmenter``: pixel-level segmentation heads on the frozen SAM encoder (SAM-CONV, SAM-ViT) and the
-UNet baseline, trained on a folder of images and class masks; a head file and a report folder come out."""
+UNet baseline, trained on a folder of images and class masks or on a raster with class labels (polygons with a
+class field, or a label raster); a head file and a report folder come out."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 
 from .. import config
 from ..io import all_or_nothing, strict_json
-from .common import progress, user_cache
+from .common import bands, progress, user_cache
 from .options import SEED_MAX, real, whole
 
 HEADS = ("sam-conv", "sam-vit", "unet")
@@ -24,15 +25,43 @@ def _heads(text: str) -> tuple[str, ...]:
 def add_segmenter_command(commands) -> None:
     train = commands.add_parser(
         "train-segmenter",
-        help="train a pixel-level segmentation head on the frozen SAM encoder (images/ + class masks/)",
+        help="train a pixel-level segmentation head on the frozen SAM encoder (a raster + class labels, or "
+        "images/ + class masks/)",
     )
     train.add_argument(
         "data",
-        help="a folder holding images/ and masks/ (class codes) with the same file names; optional "
-        "split.csv (image,split) and classes.json (code, name, colour; ignore code)",
+        help="a raster (with --labels), or a folder holding images/ and masks/ (class codes) with the same file "
+        "names; optional split.csv (image,split) and classes.json (code, name, colour; ignore code)",
     )
     train.add_argument("--checkpoint", required=True, help="the SAM checkpoint whose encoder is used (.pth)")
     train.add_argument("--out", required=True, help="the head file to write (.pt)")
+    train.add_argument(
+        "--labels",
+        help="the raster's classes: a polygon layer (.gpkg, .geojson, .shp; any CRS) with --class-field, or a "
+        "label raster of class codes (resampled onto the raster; its nodata is unlabelled; a classes.json "
+        "beside it names the codes)",
+    )
+    train.add_argument(
+        "--class-field",
+        help="field of the --labels polygons holding each one's class (names or integer codes)",
+    )
+    train.add_argument(
+        "--region",
+        help="polygon layer where labelling is complete (outside it only labelled pixels count; default: the "
+        "labels' bounding box, or every pixel of a label raster)",
+    )
+    train.add_argument(
+        "--split-field",
+        help="field of the --labels polygons with train/val/test (default: a seeded split by area)",
+    )
+    train.add_argument(
+        "--chip-px",
+        type=whole(64, 8192),
+        help="raster images cut from the raster, pixels a side (default: twice the checkpoint's input size)",
+    )
+    train.add_argument(
+        "--bands", type=bands, help="raster bands as red,green,blue (default: RGB / first three)"
+    )
     train.add_argument("--head", choices=HEADS, default="sam-conv", help="the head saved to --out")
     train.add_argument(
         "--compare",
@@ -57,7 +86,6 @@ def add_segmenter_command(commands) -> None:
 def cmd_train_segmenter(args) -> int:
     from pathlib import Path
 
-    from ..errors import SamCoreError
     from ..io import check_output_folder
 
     out = Path(args.out)
@@ -65,15 +93,9 @@ def cmd_train_segmenter(args) -> int:
     check_output_folder(report_dir, "the report folder")
     cache_dir = Path(args.cache_dir) if args.cache_dir else user_cache() / "segmenter"
     check_output_folder(cache_dir, "the embedding cache")
-    data_path = Path(args.data)
-    if not data_path.is_dir():
-        raise SamCoreError(
-            f"{data_path} is not a folder: train-segmenter reads images/ and masks/ (a raster with a label "
-            "layer is not supported yet)"
-        )
-    from ..semantic.folder import open_class_folder
-
-    data = open_class_folder(data_path, seed=args.seed)
+    raster = _data_form(args)
+    # bad data fails before the model is loaded, but for a raster's default chip size, which is the model's
+    data = None if raster and args.chip_px is None else _open_data(args, raster, args.chip_px)
 
     from ..sam.embeddings import EmbeddingCache
     from ..sam.model import load_model
@@ -88,6 +110,8 @@ def cmd_train_segmenter(args) -> int:
     for option in options:
         option.validate()
     model = load_model(args.checkpoint, args.device)
+    if data is None:  # twice the encoder's input: a chip is 2×2 patches, none of them mostly padding
+        data = _open_data(args, raster, 2 * model.img_size)
     cache = EmbeddingCache(cache_dir, max_items=4096)
     runs = []
     share = 1.0 / len(options)
@@ -110,3 +134,55 @@ def cmd_train_segmenter(args) -> int:
         )
     )
     return 0
+
+
+def _data_form(args) -> bool:
+    """Whether the data is a raster with labels (else a folder); the wrong combinations fail here."""
+    from pathlib import Path
+
+    from ..errors import SamCoreError
+
+    data = Path(args.data)
+    gis = (args.labels, args.class_field, args.region, args.split_field, args.chip_px, args.bands)
+    if data.is_dir():
+        if any(option is not None for option in gis):
+            raise SamCoreError(
+                "--labels, --class-field, --region, --split-field, --chip-px and --bands go with a raster, not "
+                "with a folder of images"
+            )
+        return False
+    if not data.exists():
+        raise SamCoreError(f"training data not found: {data}")
+    if not args.labels:
+        raise SamCoreError(
+            f"{data.name} is not a folder: give --labels (polygons with --class-field, or a label raster) for a "
+            "raster, or a folder of images/ and masks/"
+        )
+    return True
+
+
+def _open_data(args, raster: bool, chip_px: int):
+    """The training data as a ``ClassSet``; its warnings are printed (a layer without a CRS...)."""
+    import sys
+
+    if not raster:
+        from ..semantic.folder import open_class_folder
+
+        return open_class_folder(args.data, seed=args.seed)
+    from ..semantic.gis_form import open_raster_classes
+
+    notes: list[str] = []
+    data = open_raster_classes(
+        args.data,
+        args.labels,
+        args.class_field,
+        region=args.region,
+        split_field=args.split_field,
+        seed=args.seed,
+        chip_px=chip_px,
+        bands=args.bands,
+        warnings=notes,
+    )
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    return data

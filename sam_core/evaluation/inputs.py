@@ -198,13 +198,16 @@ class PolygonLayer:
         self.crs = parse_crs(meta["crs"]) if meta.get("crs") else None
         self._on_grid = (self.geometries, self.ids, np.zeros((0, 4)))
 
-    def field_values(self, field: str) -> np.ndarray:
-        """The values of ``field`` for the features with a geometry, in the order of ``ids`` (the
-        fine-tuning labels' split field)."""
+    def field_names(self) -> list[str]:
         try:
-            names = [str(name) for name in pyogrio.read_info(self.path, layer=self.layer)["fields"]]
+            return [str(name) for name in pyogrio.read_info(self.path, layer=self.layer)["fields"]]
         except (DataSourceError, DataLayerError) as exc:
             raise SamCoreError(f"cannot read {self.role} {self.path.name}: {first_line(exc)}") from exc
+
+    def field_values(self, field: str) -> np.ndarray:
+        """The values of ``field`` for the features with a geometry, in the order of ``ids`` (the
+        training labels' split and class fields)."""
+        names = self.field_names()
         folded = [name for name in names if name.lower() == field.lower()]
         if field not in names and len(folded) == 1:  # Shapefiles often spell fields in capitals
             field = folded[0]
@@ -306,15 +309,31 @@ def open_input(path, role: str, layer) -> MaskRaster | PolygonLayer:
     layer = named if named is not None else layer
     if not path.exists():
         raise SamCoreError(f"{role} not found: {path}")
-    try:
-        layers = [str(name) for name, _kind in pyogrio.list_layers(path)]
-    except (DataSourceError, DataLayerError):
-        layers = []
+    layers = vector_layers(path)
     if layers:
         return PolygonLayer(path, role, layer, layers)
     if layer is not None:
         raise SamCoreError(f"{role} {path.name} is a raster: a layer name applies only to polygon files")
     return MaskRaster(path, role)
+
+
+def vector_layers(path: Path) -> list[str]:
+    """The layers GDAL lists in ``path`` (none: a raster)."""
+    try:
+        return [str(name) for name, _kind in pyogrio.list_layers(path)]
+    except (DataSourceError, DataLayerError):
+        return []
+
+
+def polygon_layer(path, role: str, grid: Grid, warnings: list[str]) -> PolygonLayer:
+    """A polygon layer (``role``: labels, region) put on ``grid``; a raster is refused: polygons are needed
+    (the training data's GIS form)."""
+    layer = open_input(path, role, None)
+    if not isinstance(layer, PolygonLayer):
+        layer.close()
+        raise SamCoreError(f"{role} {Path(path).name} is not a polygon layer")
+    layer.to_grid(grid, warnings)
+    return layer
 
 
 def grid_for(raster, pred, ref, include_nodata: bool, opened: list) -> Grid:

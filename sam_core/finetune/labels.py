@@ -13,28 +13,25 @@ Splits, so that no object leaks between parts: each object has a split (its ``sp
 split of the spatial blocks, 2×2 chips, that hold most of its area); a chip takes the area-majority split of
 the objects it holds (with a split field; ties go train, val, test in that order), else its block's split.
 Blocks get 70/15/15 by a seeded shuffle (fewer than 3 blocks: chips are split instead). Pixels of an object of
-another split than its chip's are not ``known`` and not an object there.
+another split than its chip's are not ``known`` and not an object there. The chips and the split by blocks are
+``geo.chips``, shared with the segmentation heads' GIS form.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from pathlib import Path
 
 import numpy as np
 from rasterio.windows import Window
 
 from ..errors import SamCoreError
-from ..evaluation.inputs import Grid, PolygonLayer, open_input
+from ..evaluation.inputs import Grid, PolygonLayer, polygon_layer
+from ..geo.chips import block_splits, chip_name, chip_range, majority_split, split_values
 from ..geo.gsd import ground_gsd_m
-from ..geo.image_folder import seeded_parts
 from ..geo.raster import DEFAULT_PERCENTILES, RasterSource, Stretch
 from ..geo.tiles import PixelWindow
 from .dataset import SPLITS, TuningImage, TuningSet
 
-#: chips per side of a spatial block for the seeded split by area
-BLOCK_CHIPS = 2
 CHIP_PX = 512
 
 
@@ -59,11 +56,13 @@ def open_raster_labels(
         if stretch is not None:
             source.stretch = stretch
         grid = Grid(source.path, source.width, source.height, source.transform, source.crs)
-        layer = _polygons(labels, "labels", grid, notes)
+        layer = polygon_layer(labels, "labels", grid, notes)
         if not layer.geometries.size:
             raise SamCoreError(f"the labels in {layer.path.name} hold no polygons")
-        values = _split_values(layer, split_field) if split_field else None
-        area = _polygons(region, "region", grid, notes) if region is not None else None
+        values = None
+        if split_field:
+            values = split_values(layer.field_values(split_field), layer.ids, split_field, layer.path.name)
+        area = polygon_layer(region, "region", grid, notes) if region is not None else None
         chips = _chips(source, grid, layer, area, chip_px) if layer.grid_bounds.size else []
         if not any(chip["objects"].any() for chip in chips):
             raise SamCoreError(
@@ -84,44 +83,7 @@ def open_raster_labels(
     return tuning
 
 
-def _polygons(path, role: str, grid: Grid, notes: list[str]) -> PolygonLayer:
-    layer = open_input(path, role, None)
-    if not isinstance(layer, PolygonLayer):
-        layer.close()
-        raise SamCoreError(f"{role} {Path(path).name} is not a polygon layer")
-    layer.to_grid(grid, notes)
-    return layer
-
-
-def _split_values(layer: PolygonLayer, field: str) -> dict[int, str]:
-    """object id → split from the label layer's ``field``; any other value is an error naming it."""
-    values = layer.field_values(field)
-    splits = {}
-    for fid, value in zip(layer.ids.tolist(), values):
-        split = str(value).strip().lower() if value is not None else ""
-        if split not in SPLITS:
-            raise SamCoreError(
-                f"field {field!r} of {layer.path.name} holds {value!r} (feature {fid}): use train, val or test"
-            )
-        splits[fid] = split
-    return splits
-
-
 # -- chips ---------------------------------------------------------------------------------------------------
-def _chip_range(bounds: np.ndarray, grid: Grid, chip_px: int) -> set[tuple[int, int]]:
-    """(row, col) of the chips that boxes (x0, y0, x1, y1 in the grid's CRS) meet, within the raster."""
-    inverse = ~grid.transform
-    rows, cols = math.ceil(grid.height / chip_px), math.ceil(grid.width / chip_px)
-    found = set()
-    for x0, y0, x1, y1 in bounds.reshape(-1, 4):
-        corners = [inverse @ xy for xy in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
-        us, vs = [c[0] for c in corners], [c[1] for c in corners]
-        c0, c1 = max(0, math.floor(min(us) / chip_px)), min(cols - 1, math.floor(max(us) / chip_px))
-        r0, r1 = max(0, math.floor(min(vs) / chip_px)), min(rows - 1, math.floor(max(vs) / chip_px))
-        found.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
-    return found
-
-
 def _chips(source: RasterSource, grid: Grid, layer: PolygonLayer, region, chip_px: int) -> list[dict]:
     """The chips holding an object or meeting the labelled area, with RGB, object ids and known pixels."""
     label_bounds = layer.grid_bounds
@@ -129,7 +91,9 @@ def _chips(source: RasterSource, grid: Grid, layer: PolygonLayer, region, chip_p
         area_bounds = np.concatenate([label_bounds[:, :2].min(axis=0), label_bounds[:, 2:].max(axis=0)])
     else:
         area_bounds = region.grid_bounds
-    wanted = _chip_range(label_bounds, grid, chip_px) | _chip_range(area_bounds, grid, chip_px)
+    wanted = set()
+    for bounds in (label_bounds, area_bounds):
+        wanted |= chip_range(bounds, grid.transform, grid.width, grid.height, chip_px)
     chips = []
     for row, col in sorted(wanted):
         window = PixelWindow(col * chip_px, row * chip_px, chip_px, chip_px)
@@ -156,19 +120,7 @@ def _chips(source: RasterSource, grid: Grid, layer: PolygonLayer, region, chip_p
 
 # -- splits --------------------------------------------------------------------------------------------------
 def _split(chips: list[dict], values: dict[int, str] | None, seed: int) -> list[TuningImage]:
-    blocks = sorted({(c["row"] // BLOCK_CHIPS, c["col"] // BLOCK_CHIPS) for c in chips})
-    if len(blocks) >= 3:
-        units = [(c["row"] // BLOCK_CHIPS, c["col"] // BLOCK_CHIPS) for c in chips]
-    else:  # too few blocks for three parts: chips are the units
-        units = [(c["row"], c["col"]) for c in chips]
-    order = sorted(set(units))
-    if values is None and len(order) < 3:
-        raise SamCoreError(
-            f"the labelled area gives {len(chips)} chip(s): a train/val/test split by area needs at least 3; "
-            "use a smaller chip size or give a split field"
-        )
-    unit_split = dict(zip(order, seeded_parts(len(order), seed)))
-    chip_splits = [unit_split[unit] for unit in units]
+    chip_splits = block_splits([(c["row"], c["col"]) for c in chips], seed, required=values is None)
     areas = [dict(zip(*np.unique(c["objects"][c["objects"] > 0], return_counts=True))) for c in chips]
     if values is None:
         object_split = _majority_unit(areas, chip_splits)
@@ -176,7 +128,7 @@ def _split(chips: list[dict], values: dict[int, str] | None, seed: int) -> list[
         object_split = values
         for index, counts in enumerate(areas):
             if counts:
-                chip_splits[index] = _majority(counts, object_split)
+                chip_splits[index] = majority_split(counts, object_split)
     return [_image(chip, split, object_split) for chip, split in zip(chips, chip_splits)]
 
 
@@ -190,13 +142,6 @@ def _majority_unit(areas: list[dict], chip_splits: list[str]) -> dict[int, str]:
     return {fid: max(SPLITS, key=lambda s: (per.get(s, 0), -SPLITS.index(s))) for fid, per in totals.items()}
 
 
-def _majority(counts: dict, object_split: dict[int, str]) -> str:
-    per = {split: 0 for split in SPLITS}
-    for fid, n in counts.items():
-        per[object_split[int(fid)]] += int(n)
-    return max(SPLITS, key=lambda s: (per[s], -SPLITS.index(s)))
-
-
 def _image(chip: dict, split: str, object_split: dict[int, str]) -> TuningImage:
     objects, known = chip["objects"], chip["known"]
     other = [fid for fid in np.unique(objects[objects > 0]).tolist() if object_split[fid] != split]
@@ -205,7 +150,7 @@ def _image(chip: dict, split: str, object_split: dict[int, str]) -> TuningImage:
         objects = np.where(leaked, 0, objects).astype(np.int32)
         known = known & ~leaked
     return TuningImage(
-        name=f"r{chip['row']}_c{chip['col']}",
+        name=chip_name(chip["row"], chip["col"]),
         rgb=chip["rgb"],
         objects=objects.astype(np.int32, copy=False),
         split=split,

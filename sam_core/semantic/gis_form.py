@@ -1,29 +1,25 @@
-"""The GIS form of segmentation-head data: a raster plus its classes, either as polygons with a class field or
-as a label raster of class codes (+ a region where labelling is complete, + a split field).
+"""The GIS form of segmentation-head data: a raster plus its classes, as polygons with a class field or as a
+label raster of class codes (+ a region where labelling is complete, + a split field).
 
-This is the fine-tuning GIS form's recipe (``finetune.labels``), applied to classes instead of objects:
+The fine-tuning GIS form's recipe (``finetune.labels``), with classes instead of objects:
 
 - Polygons (any CRS) are reprojected onto the raster's grid and burnt with the pixel-centre rule
-  (``evaluation.inputs``). Where polygons overlap, the later feature wins. Text class values become the classes
-  sorted, with ``background`` first. The background is what no polygon covers, and a polygon may also name
-  it. Integer values are class codes, 0 being the background, named by a ``classes.json`` beside the labels
-  (the folder form's, ``semantic.folder``) or ``class <code>``.
-- A label raster holds class codes, band 1. One on another grid is resampled nearest-neighbour onto the
-  raster's grid. Its nodata, and the pixels past its extent, are unlabelled. Codes are named by a
-  ``classes.json`` beside it, else 0 is ``background`` and any other code is ``class <code>``. A label
-  raster without a CRS must have the raster's size: it is then taken pixel for pixel.
-- Known pixels (the ones that count in the loss) lie inside the ``region`` where one is given. Without a
-  region they lie in the labels' bounding box (polygons) or wherever the label raster has data. Outside the
-  region only labelled polygons count, or label-raster pixels of a class other than the background code. So an
-  unlabelled field out there is never taught as background. Nodata and pixels past the raster's edge never
-  count.
-- Square chips of ``chip_px`` raster pixels are anchored at the raster's origin and named ``r<row>_c<col>``
-  (``geo.chips``). They are read as every raster command reads (``RasterSource``: bands, 2–98 % stretch), so
-  the pixels are the ones mapping will later see. The head file records the stretch, bands and ground pixel
-  size.
-- Splits: the blocks of 2×2 chips get 70/15/15 by a seeded shuffle (``geo.chips``). With a ``split_field``
-  (train/val/test per polygon), a chip instead takes the split of the polygons covering most of it. Polygons of
-  another split are not known in that chip, so no labelled area is taught in two parts.
+  (``evaluation.inputs``; where they overlap, the later feature wins). Text class values are the classes,
+  sorted, ``background`` (what no polygon covers; a polygon may name it too) first. Integer values are codes,
+  0 the background, named by a ``classes.json`` beside the labels (the folder form's) or ``class <code>``.
+- A label raster's band 1 holds class codes, named as above (0 is ``background`` without a classes.json).
+  On another grid it is resampled nearest-neighbour onto the raster's; without a CRS it must have the raster's
+  size and is taken pixel for pixel. Its nodata and the pixels past its extent are unlabelled.
+- Known pixels (those that count in the loss): inside the ``region``, else in the labels' bounding box
+  (polygons) or wherever the label raster has data; outside a region only polygons, or label-raster codes
+  other than the background's, so an unlabelled field there is never taught as background. Nodata and pixels
+  past the raster's edge never count.
+- Chips of ``chip_px`` raster pixels anchored at the raster's origin, ``r<row>_c<col>`` (``geo.chips``), are
+  read as every raster command reads (``RasterSource``: bands, 2–98 % stretch), so they are the pixels mapping
+  will see; the stretch, bands and ground pixel size go into the head file.
+- Splits: blocks of 2×2 chips get 70/15/15 by a seeded shuffle (``geo.chips``); with a ``split_field``
+  (train/val/test per polygon) a chip takes the split of the polygons covering most of it, and polygons of
+  another split are not known in it, so no polygon is taught in two parts.
 """
 
 from __future__ import annotations
@@ -34,9 +30,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import pyogrio
 import shapely
-from pyogrio.errors import DataLayerError, DataSourceError
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from rasterio.features import rasterize
@@ -44,7 +38,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from ..errors import SamCoreError, first_line
-from ..evaluation.inputs import Grid, polygon_layer
+from ..evaluation.inputs import Grid, polygon_layer, vector_layers
 from ..geo.chips import block_splits, chip_name, chip_range, majority_split, split_values
 from ..geo.crs import parse_crs
 from ..geo.georef import check_georeferencing, open_dataset
@@ -59,11 +53,18 @@ from .folder import CLASSES_FILE, ClassCodes, default_classes, read_classes
 CHIP_PX = 512
 
 
-class _Read(NamedTuple):
+class _Chip(NamedTuple):
+    row: int
+    col: int
+    rgb: np.ndarray  # (P, P, 3) uint8 as RasterSource reads it
     codes: np.ndarray  # (P, P) int64 class codes
-    known: np.ndarray  # (P, P) bool: counts in the loss (before the raster's own validity)
-    labelled: np.ndarray  # (P, P) bool: a polygon or a label-raster value is there
-    ids: np.ndarray | None  # (P, P) int32 polygon ids (the split field's), None for a label raster
+    known: np.ndarray  # (P, P) bool: counts in the loss
+    ids: np.ndarray | None  # (P, P) int32 polygon ids (0: none) for the split field; None: a label raster
+
+
+#: a reader's ``read(window, inside_region)``: a chip's codes, known (but for the raster's validity), where a
+#: label is (polygon or code), ids
+_Read = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
 
 
 def open_raster_classes(
@@ -96,14 +97,14 @@ def open_raster_classes(
             reader = _RasterClasses(Path(labels), grid, notes)
         try:
             area = polygon_layer(region, "region", grid, notes) if region is not None else None
-            chips = _chips(source, grid, reader, area, chip_px)
+            chips, labelled, in_region = _chips(source, grid, reader, area, chip_px)
         finally:
             reader.close()
-        if not any(chip["labelled"] for chip in chips):
+        if not labelled:
             raise SamCoreError(f"the labels {reader.name} do not overlap the raster {source.path.name}")
-        if area is not None and not any(chip["in_region"] for chip in chips):
+        if area is not None and not in_region:
             raise SamCoreError(f"the region {area.path.name} does not overlap the raster {source.path.name}")
-        found = {int(v) for chip in chips for v in np.unique(chip["codes"][chip["known"]])}
+        found = {int(v) for chip in chips for v in np.unique(chip.codes[chip.known])}
         table = reader.classes(found)
         images = _split(chips, table, reader, seed)
         stretch = source.stretch
@@ -122,14 +123,11 @@ def open_raster_classes(
 
 
 def _is_vector(labels) -> bool:
-    """Whether GDAL lists a vector layer in ``labels`` (as ``evaluation.inputs.open_input`` decides)."""
+    """Whether GDAL lists a layer in ``labels``, as ``evaluation.inputs.open_input`` decides."""
     path, _layer = split_layer(labels)
     if not path.exists():
         raise SamCoreError(f"labels not found: {path}")
-    try:
-        return bool(pyogrio.list_layers(path).size)
-    except (DataSourceError, DataLayerError):
-        return False
+    return bool(vector_layers(path))
 
 
 # -- the two kinds of labels -----------------------------------------------------------------------------------
@@ -142,8 +140,7 @@ class _PolygonClasses:
         if not self.layer.geometries.size:
             raise SamCoreError(f"the labels in {self.name} hold no polygons")
         if not class_field:
-            fields = pyogrio.read_info(self.path, layer=self.layer.layer)["fields"]
-            have = ", ".join(map(str, fields)) or "none"
+            have = ", ".join(self.layer.field_names()) or "none"
             raise SamCoreError(
                 f"name the field of {self.name} that holds each polygon's class (its fields: {have})"
             )
@@ -175,7 +172,7 @@ class _PolygonClasses:
             shape = (int(window.height), int(window.width))
             transform = self.grid.window_transform(window)
             inside = rasterize([(self.box, 1)], out_shape=shape, transform=transform, dtype="uint8") > 0
-        return _Read(self.code_of[ids], labelled | inside, labelled, ids)
+        return self.code_of[ids], labelled | inside, labelled, ids
 
     def classes(self, found: set[int]) -> ClassCodes:
         return self.table
@@ -185,17 +182,15 @@ class _PolygonClasses:
 
 
 def _field_classes(values, ids: np.ndarray, field: str, labels) -> tuple[ClassCodes, np.ndarray]:
-    """The class table and each feature's code: numbers are codes (0 = background), text is sorted."""
-    empty = [fid for fid, v in zip(ids.tolist(), values) if _empty(v)]
+    """The class table and each feature's code: whole numbers are codes (0 = background), anything else is
+    text, sorted, ``background`` first."""
+    blank = [v is None or (isinstance(v, float) and math.isnan(v)) or not str(v).strip() for v in values]
+    empty = [fid for fid, b in zip(ids.tolist(), blank) if b]
     if empty:
         raise SamCoreError(
             f"field {field!r} of {labels.name} is empty for feature {empty[0]}: every polygon needs a class"
         )
-    if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values):
-        if not all(float(v).is_integer() for v in values):
-            raise SamCoreError(
-                f"field {field!r} of {labels.name} holds fractions: numeric classes are whole class codes"
-            )
+    if all(isinstance(v, (int, float, np.number)) and float(v).is_integer() for v in values):
         codes = np.asarray([int(v) for v in values], np.int64)
         table = read_classes(labels.path.parent / CLASSES_FILE) or default_classes({0, *codes.tolist()})
         return table, codes
@@ -205,12 +200,6 @@ def _field_classes(values, ids: np.ndarray, field: str, labels) -> tuple[ClassCo
     index = {name: k for k, name in enumerate(names)}
     codes = np.asarray([index[t] for t in text], np.int64)
     return ClassCodes(tuple(range(len(names))), names, class_colours(names)), codes
-
-
-def _empty(value) -> bool:
-    if isinstance(value, (float, np.floating)):
-        return math.isnan(value)
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 class _RasterClasses:
@@ -239,13 +228,19 @@ class _RasterClasses:
                 )
             notes.append(f"the label raster {path.name} has no CRS: taken pixel for pixel on the raster")
             return
+        aligned = same_size and ds.transform.almost_equals(grid.transform)
         try:
             check_georeferencing(ds, path.name)
-            aligned = same_size and ds.transform.almost_equals(grid.transform)
-            if aligned and parse_crs(ds.crs.to_wkt()) == grid.crs:
-                return
-            self.source = WarpedVRT(
-                ds,
+            if not aligned or parse_crs(ds.crs.to_wkt()) != grid.crs:
+                self.source = self._warped(grid)
+        except BaseException:
+            self.close()
+            raise
+
+    def _warped(self, grid: Grid) -> WarpedVRT:
+        try:
+            return WarpedVRT(
+                self.dataset,
                 crs=grid.crs.to_wkt(),
                 transform=grid.transform,
                 width=grid.width,
@@ -253,12 +248,10 @@ class _RasterClasses:
                 resampling=Resampling.nearest,
                 add_alpha=True,  # pixels past the label raster's extent are masked, not code 0
             )
-        except (SamCoreError, RasterioError, OSError) as exc:
-            self.close()
-            if isinstance(exc, SamCoreError):
-                raise
-            message = f"cannot resample {path.name} onto the raster's grid: {first_line(exc)}"
-            raise SamCoreError(message) from exc
+        except (RasterioError, OSError) as exc:
+            raise SamCoreError(
+                f"cannot resample {self.name} onto the raster's grid: {first_line(exc)}"
+            ) from exc
 
     def cells(self, chip_px: int, area) -> set[tuple[int, int]]:
         """Every chip: a code may be anywhere (a chip without one is skipped after its labels are read)."""
@@ -266,30 +259,22 @@ class _RasterClasses:
         return {(row, col) for row in range(rows) for col in range(cols)}
 
     def read(self, window: Window, inside: np.ndarray | None) -> _Read:
-        shape = (int(window.height), int(window.width))
-        codes, labelled = np.zeros(shape, np.int64), np.zeros(shape, bool)
-        part = PixelWindow(int(window.col_off), int(window.row_off), *shape[::-1]).intersection(
-            PixelWindow(0, 0, self.grid.width, self.grid.height)
-        )
-        if part is not None:
-            try:
-                where = Window(part.col_off, part.row_off, part.width, part.height)
-                data = self.source.read(1, window=where, masked=True)
-            except (RasterioError, OSError) as exc:
-                raise SamCoreError(f"cannot read pixels of {self.name}: {first_line(exc)}") from exc
-            values, has = data.filled(0), ~np.ma.getmaskarray(data)
-            if values.dtype.kind == "f":
-                has &= np.isfinite(values)
-                values = np.where(has, values, 0)
-                if (values != np.round(values)).any():
-                    raise SamCoreError(
-                        f"the label raster {self.name} holds fractions: codes are whole numbers"
-                    )
-            r0, c0 = part.row_off - int(window.row_off), part.col_off - int(window.col_off)
-            codes[r0 : r0 + part.height, c0 : c0 + part.width] = values.astype(np.int64)
-            labelled[r0 : r0 + part.height, c0 : c0 + part.width] = has
+        part = window.intersection(Window(0, 0, self.grid.width, self.grid.height))  # a chip starts inside
+        try:
+            data = self.source.read(1, window=part, masked=True)
+        except (RasterioError, OSError) as exc:
+            raise SamCoreError(f"cannot read pixels of {self.name}: {first_line(exc)}") from exc
+        values, has = data.filled(0), ~np.ma.getmaskarray(data)
+        if values.dtype.kind == "f":
+            has &= np.isfinite(values)
+            values = np.where(has, values, 0)
+            if (values != np.round(values)).any():
+                raise SamCoreError(f"the label raster {self.name} holds fractions: codes are whole numbers")
+        shape, (h, w) = (int(window.height), int(window.width)), values.shape
+        codes, labelled = np.zeros(shape, np.int64), np.zeros(shape, bool)  # past the raster's edge: none
+        codes[:h, :w], labelled[:h, :w] = values, has
         complete = labelled if inside is None else labelled & inside
-        return _Read(codes, complete | (labelled & (codes != self.background)), labelled, None)
+        return codes, complete | (labelled & (codes != self.background)), labelled, None
 
     def classes(self, found: set[int]) -> ClassCodes:
         return self.given or default_classes(found)
@@ -301,51 +286,44 @@ class _RasterClasses:
 
 
 # -- chips and splits ------------------------------------------------------------------------------------------
-def _chips(source: RasterSource, grid: Grid, reader, area, chip_px: int) -> list[dict]:
-    """The chips holding a known pixel, with RGB, class codes, known pixels and polygon ids."""
-    chips = []
+def _chips(source: RasterSource, grid: Grid, reader, area, chip_px: int) -> tuple[list[_Chip], bool, bool]:
+    """The chips holding a known pixel (RGB, class codes, known pixels, polygon ids), and whether any valid
+    pixel is labelled, and any inside the region."""
+    chips, labelled, in_region = [], False, False
     for row, col in sorted(reader.cells(chip_px, area)):
         window = Window(col * chip_px, row * chip_px, chip_px, chip_px)
         inside = None if area is None else area.read(window, grid) > 0
-        read = reader.read(window, inside)
-        if not read.known.any():
+        codes, known, on_label, ids = reader.read(window, inside)
+        if not known.any():
             continue  # outside the labelled area
         pixels = source.read_window(PixelWindow(col * chip_px, row * chip_px, chip_px, chip_px))
-        known = read.known & pixels.valid
+        known &= pixels.valid
         if not known.any():
             continue  # nodata only
-        ids = None if read.ids is None else np.where(pixels.valid, read.ids, 0)
-        chips.append(
-            {
-                "row": row,
-                "col": col,
-                "rgb": pixels.rgb,
-                "codes": read.codes,
-                "known": known,
-                "ids": ids,
-                "labelled": bool((read.labelled & pixels.valid).any()),
-                "in_region": inside is not None and bool((inside & pixels.valid).any()),
-            }
-        )
-    return chips
+        labelled |= bool((on_label & pixels.valid).any())
+        in_region |= inside is not None and bool((inside & pixels.valid).any())
+        ids = None if ids is None else np.where(pixels.valid, ids, 0)
+        chips.append(_Chip(row, col, pixels.rgb, codes, known, ids))
+    return chips, labelled, in_region
 
 
-def _split(chips: list[dict], table: ClassCodes, reader, seed: int) -> list[ClassImage]:
+def _split(chips: list[_Chip], table: ClassCodes, reader, seed: int) -> list[ClassImage]:
+    """Each chip's split and class indexes (polygons of another split than the chip's are not known)."""
     feature_split = reader.splits
-    splits = block_splits([(c["row"], c["col"]) for c in chips], seed, required=feature_split is None)
+    splits = block_splits([(c.row, c.col) for c in chips], seed, required=feature_split is None)
     images = []
     for chip, split in zip(chips, splits):
-        known, ids = chip["known"], chip["ids"]
+        known, ids = chip.known, chip.ids
         if feature_split is not None and ids.any():
             counts = dict(zip(*np.unique(ids[ids > 0], return_counts=True)))
             split = majority_split(counts, feature_split)
             other = [fid for fid in counts if feature_split[int(fid)] != split]
             known = known & ~np.isin(ids, other)
-        codes = np.where(known, chip["codes"], table.codes[0])
+        codes = np.where(known, chip.codes, table.codes[0])
         classes, labelled = table.indexes(codes, f"the labels {reader.name}")
         known = known & labelled
         if not known.any():
             continue
-        name = chip_name(chip["row"], chip["col"])
-        images.append(ClassImage(name, chip["rgb"], classes, split, None if known.all() else known))
+        name = chip_name(chip.row, chip.col)
+        images.append(ClassImage(name, chip.rgb, classes, split, None if known.all() else known))
     return images

@@ -1,5 +1,6 @@
-"""``train-segmenter`` as a user runs it: a folder of images and class masks → a head file that loads with its
-checkpoint, a report folder comparing the heads; bad input is one error line and writes nothing."""
+"""``train-segmenter`` as a user runs it: a folder of images and class masks, or a raster with class polygons,
+→ a head file that loads with its checkpoint, a report folder comparing the heads; bad input is one error line
+and writes nothing."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import subprocess
 import sys
 
 import pytest
-from semantic_data import CLASSES, class_set, write_class_folder
+from semantic_data import CLASSES, class_set, write_class_folder, write_scene_raster
 
 from sam_core.cli.main import main
 from sam_core.errors import SamCoreError
+from sam_core.geo.raster import RasterSource
 from sam_core.sam.model import load_model
 from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
 from sam_core.semantic.head_file import load_segmentation_head
@@ -48,16 +50,59 @@ def test_train_segmenter_writes_a_head_file_and_the_comparison(tmp_path):
         load_segmentation_head(out, load_model(other, "cpu"))  # another encoder reads other features
 
 
+def test_train_segmenter_learns_from_a_raster_and_class_polygons(tmp_path, capsys, one_torch_thread):
+    scene = write_scene_raster(tmp_path / "scene", tiles=2, seed=0)  # 512 px of UTM, polygons in EPSG:4326
+    checkpoint = tmp_path / "tiny_128.pth"
+    save_random_checkpoint(checkpoint, tiny_config(img_size=128), seed=0)
+    out = tmp_path / "land.pt"
+    args = [
+        "train-segmenter",
+        scene["raster"],
+        "--labels",
+        scene["labels"][".geojson"],
+        "--class-field",
+        "class",
+    ]
+    args += ["--checkpoint", checkpoint, "--out", out, "--epochs", "1", "--cache-dir", tmp_path / "cache"]
+    assert main([str(a) for a in args]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["table"][0]["encoder_calls"] == 16  # 4 chips of 2 × 128 px, 4 patches each
+    head = load_segmentation_head(out, load_model(checkpoint, "cpu"))
+    assert head.class_names == ("background", "building", "road", "water")
+    with RasterSource(scene["raster"]) as source:  # mapping reads the raster as training did
+        assert head.stretch == (source.stretch.low, source.stretch.high) and head.bands == (1, 2, 3)
+    assert head.gsd_m == pytest.approx(1.0, rel=2e-3)
+    assert head.training["data"]["form"] == "raster"
+    assert (tmp_path / "land_report" / "summary.json").is_file()
+
+
 def test_bad_input_is_one_error_line_and_nothing_is_written(tmp_path, capsys):
     checkpoint = tmp_path / "tiny.pth"
     save_random_checkpoint(checkpoint, tiny_config(img_size=128), seed=0)
-    raster = tmp_path / "scene.tif"
-    raster.write_bytes(b"not a raster")
+    scene = write_scene_raster(tmp_path / "scene", tiles=1, seed=0)
+    garbage = tmp_path / "garbage.tif"
+    garbage.write_bytes(b"not a raster")
+    polygons = str(scene["labels"][".gpkg"])
+    folder = write_class_folder(tmp_path / "scenes", class_set(train=1, val=1, test=1, size=64))
+    cases = {
+        "not a folder: give --labels": [scene["raster"]],
+        "training data not found": [tmp_path / "missing"],
+        "cannot read raster garbage.tif": [garbage, "--labels", polygons, "--chip-px", "128"],
+        "each polygon's class (its fields: class, code)": [
+            scene["raster"],
+            "--labels",
+            polygons,
+            "--chip-px",
+            "128",
+        ],
+        "go with a raster, not with a folder": [folder, "--labels", polygons],
+    }
     out = tmp_path / "head.pt"
-    for data in (raster, tmp_path / "missing"):
-        code = main(["train-segmenter", str(data), "--checkpoint", str(checkpoint), "--out", str(out)])
+    for words, data in cases.items():
+        args = ["train-segmenter", *map(str, data), "--checkpoint", str(checkpoint), "--out", str(out)]
+        code = main(args)
         err = capsys.readouterr().err.strip().splitlines()
-        assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and "not a folder" in err[0]
+        assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and words in err[0], err
     assert not out.exists() and not (tmp_path / "head_report").exists()
 
 

@@ -15,7 +15,8 @@ from finetune_data import id_polygons, pixel_box, reproject, write_polygons, wri
 from pyproj import CRS
 
 from sam_core.errors import SamCoreError
-from sam_core.finetune.labels import BLOCK_CHIPS, open_raster_labels
+from sam_core.finetune.labels import open_raster_labels
+from sam_core.geo.chips import BLOCK_CHIPS
 from sam_core.geo.raster import RasterSource
 
 SIZE, CHIP = 1024, 256
