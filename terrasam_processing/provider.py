@@ -12,6 +12,7 @@ from .evaluation import EvaluateSegmentationAlgorithm
 from .finetune import DetectObjectsAlgorithm, FinetuneDecoderAlgorithm
 from .landcover import ClassifyLandCoverAlgorithm, TrainClassifierAlgorithm
 from .segmentation import EncodeRasterAlgorithm, SegmentEverythingAlgorithm, SegmentPromptsAlgorithm
+from .semantic import MapClassesAlgorithm, TrainSegmentationHeadAlgorithm
 
 ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "icon.png")
 ALGORITHMS = (
@@ -23,6 +24,8 @@ ALGORITHMS = (
     EvaluateSegmentationAlgorithm,
     FinetuneDecoderAlgorithm,
     DetectObjectsAlgorithm,
+    TrainSegmentationHeadAlgorithm,
+    MapClassesAlgorithm,
 )
 
 
@@ -42,6 +45,10 @@ class TerraSAMProvider(QgsProcessingProvider):
 
     def icon(self) -> QIcon:
         return QIcon(ICON_PATH)
+
+    def supportedOutputRasterLayerExtensions(self) -> list[str]:
+        """The engine writes GeoTIFF only (the class raster of Map classes)."""
+        return ["tif"]
 
     def loadAlgorithms(self) -> None:
         for algorithm in ALGORITHMS:

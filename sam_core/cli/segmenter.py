@@ -70,6 +70,13 @@ def add_segmenter_command(commands) -> None:
         metavar="HEAD[,HEAD]",
         help="other heads trained on the same split for the report (e.g. sam-vit,unet)",
     )
+    train.add_argument(
+        "--heads",
+        type=_heads,
+        metavar="HEAD,HEAD[,HEAD]",
+        help="several heads on the same split in one run, e.g. sam-conv,sam-vit,unet: the first is saved to "
+        "--out (instead of --head/--compare)",
+    )
     train.add_argument("--epochs", type=whole(1, 10000), default=25)
     train.add_argument("--lr", type=real(0, 1, above=True), default=3e-4, help="learning rate of Adam")
     train.add_argument("--batch-size", type=whole(1, 4096), default=4)
@@ -103,7 +110,8 @@ def cmd_train_segmenter(args) -> int:
     from ..semantic.report import summary, write_report
     from ..semantic.train import HeadOptions, train_head
 
-    heads = (args.head, *(h for h in args.compare if h != args.head))
+    first = args.heads[0] if args.heads else args.head
+    heads = tuple(dict.fromkeys((first, *(args.heads or args.compare))))
     options = [
         HeadOptions(h, args.epochs, args.lr, args.batch_size, args.seed, args.dice, args.skip) for h in heads
     ]

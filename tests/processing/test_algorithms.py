@@ -46,6 +46,8 @@ ALGORITHMS = {
     "evaluatesegmentation",
     "finetunedecoder",
     "detectobjects",
+    "trainsegmentationhead",
+    "mapclasses",
 }
 PROMPT_FIELDS = ["id", "prompt_type", "n_fg", "n_bg", "score", "area_m2", "perimeter_m", "model"]
 

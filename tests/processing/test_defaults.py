@@ -20,6 +20,8 @@ RASTER_ALGORITHMS = {
     "classifylandcover",
     "finetunedecoder",
     "detectobjects",
+    "trainsegmentationhead",
+    "mapclasses",
 }
 
 

@@ -24,7 +24,7 @@ def test_train_segmenter_writes_a_head_file_and_the_comparison(tmp_path):
     checkpoint = tmp_path / "tiny_128.pth"
     save_random_checkpoint(checkpoint, tiny_config(img_size=128), seed=0)
     out, report = tmp_path / "roads.pt", tmp_path / "report"
-    args = ["train-segmenter", folder, "--checkpoint", checkpoint, "--out", out, "--compare", "unet"]
+    args = ["train-segmenter", folder, "--checkpoint", checkpoint, "--out", out, "--heads", "sam-conv,unet"]
     args += ["--epochs", "2", "--batch-size", "2", "--report-dir", report, "--cache-dir", tmp_path / "cache"]
     done = subprocess.run(
         [sys.executable, "-m", "sam_core", *map(str, args)],
@@ -43,7 +43,8 @@ def test_train_segmenter_writes_a_head_file_and_the_comparison(tmp_path):
     report_json = json.loads((report / "summary.json").read_text())
     assert {row["head"] for row in report_json["table"]} == {"sam-conv", "unet"}
     assert report_json["majority_baseline"]["mean_iou"] == summary["majority_mean_iou"]
-    assert (report / "curves.png").stat().st_size > 1000
+    for name in ("curves.png", "boxplots.png", "examples.png"):
+        assert (report / name).stat().st_size > 1000
     other = tmp_path / "other.pth"
     save_random_checkpoint(other, tiny_config(img_size=128), seed=1)
     with pytest.raises(SamCoreError, match="this head was trained with tiny_128.pth"):
