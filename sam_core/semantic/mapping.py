@@ -41,7 +41,7 @@ from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.estimate import seconds_per_tile
 from ..sam.model import LoadedModel
-from .blend import NODATA, ClassBlender, FinalRows
+from .blend import NODATA, ClassBlender, FinalRows, blended_rows, column_blocks
 from .class_polygons import ClassPolygons, is_linear
 from .class_raster import ClassRasterWriter
 from .head_file import SegmentationHead
@@ -173,10 +173,11 @@ def _map(source, model, head, out, extent, extent_crs, options, cache, progress,
     tile_px = map_tile_px(head, source, options)
     overlap = overlap_px(options.overlap, tile_px)
     grid = source.grid(tile_px, overlap)
-    tiles = grid.tiles_for_pixel_box(region.col_off, region.row_off, region.col_end, region.row_end)
-    encoder = TileEncoder(model, source, cache)
     n = len(head.class_names)
-    blender = ClassBlender(region, tile_px, overlap, n)
+    blocks = column_blocks(region, tile_px, grid.stride, n)
+    block_tiles = [grid.tiles_for_pixel_box(b.col_off, b.row_off, b.col_end, b.row_end) for b in blocks]
+    count = sum(map(len, block_tiles))
+    encoder = TileEncoder(model, source, cache)
     transform = source.transform
     window_transform = transform @ transform.translation(region.col_off, region.row_off)
     writer = ClassRasterWriter(
@@ -188,41 +189,33 @@ def _map(source, model, head, out, extent, extent_crs, options, cache, progress,
         head.class_names,
         head.colours,
     )
+    zeros = np.zeros(n)
     result = MapResult(
-        str(out),
-        source.crs,
-        head.class_names,
-        head.colours,
-        np.zeros(n, np.int64),
-        np.zeros(n),
-        np.zeros(n),
-        len(tiles),
-        tile_px,
-        overlap,
-        0,
-        region.width,
-        region.height,
-    )
+        str(out), source.crs, head.class_names, head.colours, np.zeros(n, np.int64), zeros.copy(), zeros.copy(),
+        count, tile_px, overlap, 0, region.width, region.height,
+    )  # fmt: skip
     polygons = ClassPolygons(transform, source.crs, head.class_names, options.polygons is not None)
-    tracker = TileProgress(len(tiles), progress, len(tiles) * seconds_per_tile(model) if progress else None)
+    tracker = TileProgress(count, progress, count * seconds_per_tile(model) if progress else None)
     tracker.step(0)
+    done = [0]
 
-    def emit(rows: FinalRows | None) -> None:
-        if rows is not None:
-            writer.write(rows, region.row_off)
-            _count(result, rows, transform, source.crs, region.col_off)
-            polygons.add(rows, region.col_off)
+    def output(tile: Tile) -> tuple[np.ndarray, np.ndarray]:
+        if is_cancelled and is_cancelled():
+            raise Cancelled()
+        return tile_probabilities(model, head, encoder, tile, is_cancelled)
+
+    def step() -> None:
+        done[0] += 1
+        if done[0] < count:
+            tracker.step(done[0])
 
     try:
-        for index, tile in enumerate(tiles):
-            if is_cancelled and is_cancelled():
-                raise Cancelled()
-            if index and tile.row != tiles[index - 1].row:
-                emit(blender.release(tile.window.row_off))
-            blender.add(tile, *tile_probabilities(model, head, encoder, tile, is_cancelled))
-            if index + 1 < len(tiles):
-                tracker.step(index + 1)
-        emit(blender.release(region.row_end))
+        for block, tiles in zip(blocks, block_tiles):
+            blender = ClassBlender(block, tile_px, overlap, n)
+            for rows in blended_rows(blender, tiles, output, on_tile=step):
+                writer.write(rows, region.row_off, block.col_off - region.col_off)
+                _count(result, rows, transform, source.crs, block.col_off)
+                polygons.add(rows, block.col_off)
         if is_cancelled and is_cancelled():
             raise Cancelled()
         _vectors(result, polygons, options)

@@ -22,8 +22,10 @@ from semantic_data import CLASSES, generate_scene
 from sam_core.errors import Cancelled, SamCoreError
 from sam_core.geo.measures import measure, pixel_areas_m2
 from sam_core.geo.output import write_polygons
+from sam_core.geo.tiles import PixelWindow
 from sam_core.sam.model import load_model
 from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
+from sam_core.semantic import blend
 from sam_core.semantic.blend import NODATA
 from sam_core.semantic.class_polygons import ClassPolygons
 from sam_core.semantic.head_file import new_segmentation_head, save_segmentation_head
@@ -135,6 +137,18 @@ def test_the_map_does_not_depend_on_the_extent(tmp_path, model, head, scene):
             assert ds.transform == GRIDS["utm"][1] @ Affine.translation(col0, row0)
         np.testing.assert_array_equal(part, full[row0:row1, col0:col1])
     assert len(np.unique(full)) >= 2  # a map with classes to compare, not one flat class
+
+
+def test_blocks_of_columns_give_the_same_map_as_one_block(tmp_path, model, head, scene, monkeypatch):
+    raster = write_raster(tmp_path / "in.tif", scene)
+    one = map_classes(raster, model, head, tmp_path / "one.tif")
+    monkeypatch.setattr(blend, "BLOCK_BYTES", 4 * len(CLASSES) * 128 * 96)  # one stride of columns a block
+    many = map_classes(raster, model, head, tmp_path / "many.tif")
+    assert len(blend.column_blocks(PixelWindow(0, 0, 300, 230), 128, 96, len(CLASSES))) == 4
+    assert many.tiles > one.tiles  # tiles straddling blocks are blended into each
+    with rasterio.open(tmp_path / "one.tif") as a, rasterio.open(tmp_path / "many.tif") as b:
+        np.testing.assert_array_equal(a.read(1), b.read(1))
+    np.testing.assert_allclose(many.probability_sum, one.probability_sum, rtol=1e-5)
 
 
 def test_the_class_raster_is_styled_tiled_compressed_with_overviews_and_nodata(tmp_path, model, head, scene):
