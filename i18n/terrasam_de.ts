@@ -697,6 +697,21 @@
         <source>Preview (score {score}): Accept to keep it</source>
         <translation>Vorschau (Score {score}): mit „Übernehmen“ behalten</translation>
     </message>
+    <message>
+        <location filename="../ui/prompt_controller.py" line="126" />
+        <source>Object {id}: finding its class…</source>
+        <translation>Objekt {id}: Seine Klasse wird bestimmt…</translation>
+    </message>
+    <message>
+        <location filename="../ui/prompt_controller.py" line="149" />
+        <source>Object {id} written to {layer} without a class: {area}</source>
+        <translation>Objekt {id} ohne Klasse in {layer} geschrieben: {area}</translation>
+    </message>
+    <message>
+        <location filename="../ui/prompt_controller.py" line="151" />
+        <source>Object {id} ({label}) written to {layer}: {area}</source>
+        <translation>Objekt {id} ({label}) in {layer} geschrieben: {area}</translation>
+    </message>
 </context>
 <context>
     <name>PromptPlace</name>
@@ -838,6 +853,16 @@
         <location filename="../ui/controller.py" line="179" />
         <source>Model loaded: now choose a raster layer</source>
         <translation>Modell geladen: jetzt einen Rasterlayer wählen</translation>
+    </message>
+    <message>
+        <location filename="../ui/controller.py" line="204" />
+        <source>Segmentation head loaded: Map view maps its classes, accepted objects get one</source>
+        <translation>Segmentierungskopf geladen: „Ansicht kartieren“ kartiert seine Klassen, übernommene Objekte erhalten eine</translation>
+    </message>
+    <message>
+        <location filename="../ui/controller.py" line="218" />
+        <source>{n} classes: {names}</source>
+        <translation>{n} Klassen: {names}</translation>
     </message>
 </context>
 <context>
@@ -1173,6 +1198,46 @@
         <source>Area</source>
         <translation>Fläche</translation>
     </message>
+    <message>
+        <location filename="../ui/dock.py" line="230" />
+        <source>TerraSAM segmentation head (*.pt);;All files (*)</source>
+        <translation>TerraSAM-Segmentierungskopf (*.pt);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="231" />
+        <source>Choose a segmentation head</source>
+        <translation>Segmentierungskopf wählen</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="234" />
+        <source>A segmentation head trained with python -m sam_core train-segmenter on this model: Map view maps its classes, and accepted objects get their class</source>
+        <translation>Ein mit python -m sam_core train-segmenter auf diesem Modell trainierter Segmentierungskopf: „Ansicht kartieren“ kartiert seine Klassen, und übernommene Objekte erhalten ihre Klasse</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="238" />
+        <source>Segmentation head</source>
+        <translation>Segmentierungskopf</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="219" />
+        <source>Map view</source>
+        <translation>Ansicht kartieren</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="249" />
+        <source>Map the classes of the segmentation head over the current view into a class GeoTIFF beside the raster, added as a new styled layer</source>
+        <translation>Die Klassen des Segmentierungskopfes über die aktuelle Ansicht in ein Klassen-GeoTIFF neben dem Raster kartieren, als neuer gestalteter Layer hinzugefügt</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="254" />
+        <source>Classify view: one polygon per class instead of one per cell</source>
+        <translation>Ansicht klassifizieren: ein Polygon je Klasse statt einem je Zelle</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="262" />
+        <source>Length</source>
+        <translation>Länge</translation>
+    </message>
 </context>
 <context>
     <name>TerraSAMPlugin</name>
@@ -1365,6 +1430,41 @@
         <source>{n} cells classified over {area}</source>
         <translation>{n} Zellen auf {area} klassifiziert</translation>
     </message>
+    <message>
+        <location filename="../ui/view_jobs.py" line="133" />
+        <source>Choose a segmentation head file first (Land cover → Segmentation head).</source>
+        <translation>Wählen Sie zuerst eine Segmentierungskopf-Datei (Landbedeckung → Segmentierungskopf).</translation>
+    </message>
+    <message>
+        <location filename="../ui/view_jobs.py" line="143" />
+        <source>A class map is already running: wait for it or cancel it.</source>
+        <translation>Eine Klassenkartierung läuft bereits: Warten Sie, bis sie fertig ist, oder brechen Sie sie ab.</translation>
+    </message>
+    <message>
+        <location filename="../ui/view_jobs.py" line="144" />
+        <source>Mapping the classes in view…</source>
+        <translation>Die Klassen in der Ansicht werden kartiert…</translation>
+    </message>
+    <message>
+        <location filename="../ui/view_jobs.py" line="149" />
+        <source>Class map cancelled: no layer was added</source>
+        <translation>Klassenkartierung abgebrochen: Es wurde kein Layer hinzugefügt</translation>
+    </message>
+    <message>
+        <location filename="../ui/view_jobs.py" line="152" />
+        <source>TerraSAM classes ({raster})</source>
+        <translation>TerraSAM-Klassen ({raster})</translation>
+    </message>
+    <message>
+        <location filename="../ui/view_jobs.py" line="155" />
+        <source>QGIS cannot open the class map {path}</source>
+        <translation>QGIS kann die Klassenkarte {path} nicht öffnen</translation>
+    </message>
+    <message>
+        <location filename="../ui/view_jobs.py" line="160" />
+        <source>Classes mapped over {area}: {file}</source>
+        <translation>Klassen auf {area} kartiert: {file}</translation>
+    </message>
 </context>
 <context>
     <name>_FinetuneAlgorithm</name>
@@ -1393,6 +1493,298 @@
         <location filename="../terrasam_processing/segmentation.py" line="43" />
         <source>Number of objects</source>
         <translation>Anzahl der Objekte</translation>
+    </message>
+</context>
+<context>
+    <name>LabelObjectsAlgorithm</name>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="37" />
+        <source>Label objects with a class</source>
+        <translation>Objekte mit einer Klasse beschriften</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="40" />
+        <source>&lt;p&gt;Gives every polygon of a layer a class from the raster under it: e.g. the objects of &lt;i&gt;Segment from prompt layers&lt;/i&gt;, &lt;i&gt;Segment everything&lt;/i&gt; or &lt;i&gt;Detect objects&lt;/i&gt;, or any polygon layer, in any CRS. The head must have been trained on the same SAM checkpoint.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Head&lt;/b&gt;: a segmentation head (&lt;i&gt;Train segmentation head&lt;/i&gt;): the object's class is the majority class of its pixels, on the same blended tiles as &lt;i&gt;Map classes&lt;/i&gt; (so it agrees with the class map), and its probability is that class's mean probability over them; or a land-cover classifier head (&lt;i&gt;Train land-cover classifier&lt;/i&gt;): the encoder cells under the object are pooled, weighted by the object's area in each. &lt;b&gt;Overlap&lt;/b&gt; (segmentation heads): below 1 a share of the tile, else pixels.&lt;/p&gt;&lt;p&gt;Output: the objects with all their fields (a field named like a new one is renamed src_&amp;lt;name&amp;gt;) and class, class_probability, runner_up (the next class) and runner_up_probability, in the raster's CRS. Objects that do not overlap the raster are left out with a warning. A cancelled run writes nothing.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Gibt jedem Polygon eines Layers eine Klasse aus dem Raster darunter: z. B. den Objekten von &lt;i&gt;Aus Prompt-Layern segmentieren&lt;/i&gt;, &lt;i&gt;Alles segmentieren&lt;/i&gt; oder &lt;i&gt;Objekte erkennen&lt;/i&gt; oder jedem anderen Polygonlayer, in beliebigem KBS. Der Kopf muss auf demselben SAM-Checkpoint trainiert worden sein.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Kopf&lt;/b&gt;: ein Segmentierungskopf (&lt;i&gt;Segmentierungskopf trainieren&lt;/i&gt;): die Klasse des Objekts ist die Mehrheitsklasse seiner Pixel, auf denselben überblendeten Kacheln wie bei &lt;i&gt;Klassen kartieren&lt;/i&gt; (sie stimmt also mit der Klassenkarte überein), und ihre Wahrscheinlichkeit ist die mittlere Wahrscheinlichkeit dieser Klasse über diese Pixel; oder ein Landbedeckungs-Klassifikatorkopf (&lt;i&gt;Landbedeckungs-Klassifikator trainieren&lt;/i&gt;): die Encoder-Zellen unter dem Objekt werden zusammengefasst, gewichtet nach der Fläche des Objekts in jeder. &lt;b&gt;Überlappung&lt;/b&gt; (Segmentierungsköpfe): unter 1 ein Anteil der Kachel, sonst Pixel.&lt;/p&gt;&lt;p&gt;Ausgabe: die Objekte mit all ihren Feldern (ein Feld, das wie ein neues heißt, wird in src_&amp;lt;name&amp;gt; umbenannt) sowie class, class_probability, runner_up (die nächste Klasse) und runner_up_probability, im KBS des Rasters. Objekte, die das Raster nicht überlappen, werden mit einer Warnung ausgelassen. Ein abgebrochener Lauf schreibt nichts.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="60" />
+        <source>Objects (polygons, any CRS)</source>
+        <translation>Objekte (Polygone, beliebiges KBS)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="67" />
+        <source>Head (.pt): a segmentation head or a land-cover classifier head</source>
+        <translation>Kopf (.pt): ein Segmentierungskopf oder ein Landbedeckungs-Klassifikatorkopf</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="69" />
+        <source>Heads (*.pt);;All files (*)</source>
+        <translation>Köpfe (*.pt);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="75" />
+        <source>Tile overlap (below 1: share of the tile, else pixels)</source>
+        <translation>Kachelüberlappung (unter 1: Anteil der Kachel, sonst Pixel)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="85" />
+        <source>Labelled objects</source>
+        <translation>Beschriftete Objekte</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="88" />
+        <source>Number of labelled objects</source>
+        <translation>Anzahl der beschrifteten Objekte</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="90" />
+        <source>Objects left out (off the raster)</source>
+        <translation>Ausgelassene Objekte (außerhalb des Rasters)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="97" />
+        <source>Choose a head file (.pt): a segmentation head or a land-cover classifier head.</source>
+        <translation>Wählen Sie eine Kopfdatei (.pt): einen Segmentierungskopf oder einen Landbedeckungs-Klassifikatorkopf.</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_label.py" line="110" />
+        <source>{count} objects do not overlap the raster and are left out.</source>
+        <translation>{count} Objekte überlappen das Raster nicht und werden ausgelassen.</translation>
+    </message>
+</context>
+<context>
+    <name>MapClassesAlgorithm</name>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="51" />
+        <source>Map classes (segmentation head)</source>
+        <translation>Klassen kartieren (Segmentierungskopf)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="54" />
+        <source>&lt;p&gt;Gives every pixel of the raster (or of the extent) a class with a head trained by &lt;i&gt;Train segmentation head&lt;/i&gt; (or python -m sam_core train-segmenter) on the same SAM checkpoint.&lt;/p&gt;&lt;p&gt;The raster is cut into overlapping tiles anchored to its grid, each seen at the ground scale the head was trained at (a head trained on an image folder: tiles of its patch size in raster pixels); the class probabilities are blended across the overlaps, so the map has no seams and does not depend on the extent. &lt;b&gt;Overlap&lt;/b&gt;: below 1 a share of the tile, else pixels. The extent may be in any CRS.&lt;/p&gt;&lt;p&gt;Outputs: the class raster (a GeoTIFF on the input's grid and CRS, one byte per pixel, 255 where the input has no data), opened with the head's class names and colours (a .qml style beside it); optionally polygons, one per connected region of a class or, with &lt;b&gt;dissolve&lt;/b&gt;, one per class, with id, class, class_id, geodesic area_m2 and perimeter_m, and length_m for linear classes such as roads; and optionally a table of the area of every class (.csv: pixels, m², ha, % of the mapped area, mean probability, road length). Nothing is written unless the whole extent was mapped.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Gibt jedem Pixel des Rasters (oder der Ausdehnung) eine Klasse, mit einem Kopf, der mit &lt;i&gt;Segmentierungskopf trainieren&lt;/i&gt; (oder python -m sam_core train-segmenter) auf demselben SAM-Checkpoint trainiert wurde.&lt;/p&gt;&lt;p&gt;Das Raster wird in überlappende, an seinem Gitter verankerte Kacheln zerlegt, jede im Bodenmaßstab gesehen, in dem der Kopf trainiert wurde (ein auf einem Bildordner trainierter Kopf: Kacheln seiner Patchgröße in Rasterpixeln); die Klassenwahrscheinlichkeiten werden über die Überlappungen überblendet, sodass die Karte keine Nähte hat und nicht von der Ausdehnung abhängt. &lt;b&gt;Überlappung&lt;/b&gt;: unter 1 ein Anteil der Kachel, sonst Pixel. Die Ausdehnung darf in beliebigem KBS angegeben werden.&lt;/p&gt;&lt;p&gt;Ausgaben: das Klassenraster (ein GeoTIFF auf Gitter und KBS der Eingabe, ein Byte je Pixel, 255 wo die Eingabe keine Daten hat), geöffnet mit den Klassennamen und -farben des Kopfes (ein .qml-Stil daneben); optional Polygone, eines je zusammenhängender Region einer Klasse oder, mit &lt;b&gt;Auflösen&lt;/b&gt;, eines je Klasse, mit id, class, class_id, geodätischer area_m2 und perimeter_m sowie length_m für linienhafte Klassen wie Straßen; und optional eine Tabelle der Fläche jeder Klasse (.csv: Pixel, m², ha, % der kartierten Fläche, mittlere Wahrscheinlichkeit, Straßenlänge). Geschrieben wird erst, wenn die ganze Ausdehnung kartiert ist.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="77" />
+        <source>Segmentation head (.pt)</source>
+        <translation>Segmentierungskopf (.pt)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="79" />
+        <source>Segmentation heads (*.pt);;All files (*)</source>
+        <translation>Segmentierungsköpfe (*.pt);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="86" />
+        <source>Tile overlap (below 1: share of the tile, else pixels)</source>
+        <translation>Kachelüberlappung (unter 1: Anteil der Kachel, sonst Pixel)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="92" />
+        <source>Tile size (pixels; 0: the head's scale)</source>
+        <translation>Kachelgröße (Pixel; 0: der Maßstab des Kopfes)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="97" />
+        <source>Class raster</source>
+        <translation>Klassenraster</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="101" />
+        <source>Class polygons</source>
+        <translation>Klassenpolygone</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="108" />
+        <source>Dissolve polygons per class</source>
+        <translation>Polygone je Klasse auflösen</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="113" />
+        <source>Area per class</source>
+        <translation>Fläche je Klasse</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="114" />
+        <source>CSV files (*.csv)</source>
+        <translation>CSV-Dateien (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="119" />
+        <source>Mapped area (ha)</source>
+        <translation>Kartierte Fläche (ha)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="120" />
+        <source>Number of polygons</source>
+        <translation>Anzahl der Polygone</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="125" />
+        <source>Choose a segmentation head file (.pt).</source>
+        <translation>Wählen Sie eine Segmentierungskopf-Datei (.pt).</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_map.py" line="129" />
+        <source>The class raster is written as a GeoTIFF: give it a .tif name, not {path}.</source>
+        <translation>Das Klassenraster wird als GeoTIFF geschrieben: Geben Sie ihm einen .tif-Namen, nicht {path}.</translation>
+    </message>
+</context>
+<context>
+    <name>TrainSegmentationHeadAlgorithm</name>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="58" />
+        <source>Train segmentation head</source>
+        <translation>Segmentierungskopf trainieren</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="61" />
+        <source>&lt;p&gt;Trains a pixel-level segmentation head on the frozen SAM image encoder, for &lt;i&gt;Map classes (segmentation head)&lt;/i&gt;: every pixel gets a class (roads, buildings, water, ...).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Training data folder&lt;/b&gt;: images/ and masks/ with the same file names; a mask holds one class code per pixel. Optional split.csv (image,split with train, val, test; else a split from the seed) and classes.json (the codes' names and colours, and an ignore code for unlabelled pixels).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Or a raster with labels&lt;/b&gt;: a raster (a local file) and either &lt;b&gt;labelled polygons&lt;/b&gt; (any CRS) with the &lt;b&gt;class field&lt;/b&gt; holding each one's class (names, or integer codes named by a classes.json beside the layer; what no polygon covers is the background), or a &lt;b&gt;label raster&lt;/b&gt; of class codes (resampled onto the raster; its nodata is unlabelled). &lt;b&gt;Complete-labelling region&lt;/b&gt;: where every pixel is labelled; outside it only labelled pixels count (default: the polygons' bounding box, or wherever the label raster has data). &lt;b&gt;Split field&lt;/b&gt;: train, val or test per polygon; without it the raster's images are split by area with the seed. The head records the raster's pixel size, bands and stretch, so that &lt;i&gt;Map classes&lt;/i&gt; sees other rasters as it was trained.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Head&lt;/b&gt;: sam-conv (convolutions on the SAM embedding), sam-vit (a small transformer on it) or unet (a UNet on the pixels alone, the baseline without SAM). &lt;b&gt;Compare with&lt;/b&gt;: other heads trained on the same split for the report only. &lt;b&gt;Dice&lt;/b&gt; adds a Dice term to the cross-entropy (helps thin classes such as roads); &lt;b&gt;skip&lt;/b&gt; gives the SAM heads a downsampled copy of the image (sharper edges). The head of the epoch with the best validation mean IoU is kept; the same seed and data give the same head.&lt;/p&gt;&lt;p&gt;Outputs: the head file (.pt; it goes with this checkpoint) and a report folder: summary.json (test mean IoU, accuracy, macro F1, per-class figures, beside the majority-class baseline), curves.png, boxplots.png and examples.png. Encoder embeddings are cached, so another head on the same data is quick.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Trainiert für &lt;i&gt;Klassen kartieren (Segmentierungskopf)&lt;/i&gt; einen Segmentierungskopf auf Pixelebene auf dem eingefrorenen SAM-Bild-Encoder: Jedes Pixel erhält eine Klasse (Straßen, Gebäude, Wasser, …).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Trainingsdaten-Ordner&lt;/b&gt;: images/ und masks/ mit denselben Dateinamen; eine Maske enthält je Pixel einen Klassencode. Optional split.csv (image,split mit train, val, test; sonst eine Aufteilung aus dem Seed) und classes.json (Namen und Farben der Codes sowie ein Ignorier-Code für unbeschriftete Pixel).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Oder ein Raster mit Beschriftungen&lt;/b&gt;: ein Raster (eine lokale Datei) und entweder &lt;b&gt;beschriftete Polygone&lt;/b&gt; (beliebiges KBS) mit dem &lt;b&gt;Klassenfeld&lt;/b&gt;, das die Klasse jedes Polygons enthält (Namen oder ganzzahlige Codes, benannt durch eine classes.json neben dem Layer; was kein Polygon bedeckt, ist der Hintergrund), oder ein &lt;b&gt;Beschriftungsraster&lt;/b&gt; mit Klassencodes (auf das Raster umgerechnet; seine NoData-Pixel sind unbeschriftet). &lt;b&gt;Region vollständiger Beschriftung&lt;/b&gt;: wo jedes Pixel beschriftet ist; außerhalb zählen nur beschriftete Pixel (Standard: das umgebende Rechteck der Polygone oder, wo das Beschriftungsraster Daten hat). &lt;b&gt;Aufteilungsfeld&lt;/b&gt;: train, val oder test je Polygon; ohne es werden die Bilder des Rasters mit dem Seed flächenweise aufgeteilt. Der Kopf speichert Pixelgröße, Kanäle und Streckung des Rasters, sodass &lt;i&gt;Klassen kartieren&lt;/i&gt; andere Raster so sieht, wie er trainiert wurde.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Kopf&lt;/b&gt;: sam-conv (Faltungen auf dem SAM-Embedding), sam-vit (ein kleiner Transformer darauf) oder unet (ein UNet allein auf den Pixeln, die Vergleichsbasis ohne SAM). &lt;b&gt;Vergleichen mit&lt;/b&gt;: weitere Köpfe, auf derselben Aufteilung nur für den Bericht trainiert. &lt;b&gt;Dice&lt;/b&gt; fügt der Kreuzentropie einen Dice-Term hinzu (hilft dünnen Klassen wie Straßen); &lt;b&gt;skip&lt;/b&gt; gibt den SAM-Köpfen eine verkleinerte Kopie des Bildes (schärfere Kanten). Behalten wird der Kopf der Epoche mit dem besten mittleren Validierungs-IoU; derselbe Seed und dieselben Daten ergeben denselben Kopf.&lt;/p&gt;&lt;p&gt;Ausgaben: die Kopfdatei (.pt; sie gehört zu diesem Checkpoint) und ein Berichtsordner: summary.json (mittlerer Test-IoU, Genauigkeit, Makro-F1, Werte je Klasse, neben der Mehrheitsklassen-Vergleichsbasis), curves.png, boxplots.png und examples.png. Encoder-Embeddings werden zwischengespeichert, sodass ein weiterer Kopf auf denselben Daten schnell trainiert ist.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="93" />
+        <source>Training data folder (images/ and masks/)</source>
+        <translation>Trainingsdaten-Ordner (images/ und masks/)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="101" />
+        <source>Or: a raster (a local file) with labels</source>
+        <translation>Oder: ein Raster (eine lokale Datei) mit Beschriftungen</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="109" />
+        <source>Labelled polygons (one class each)</source>
+        <translation>Beschriftete Polygone (je eine Klasse)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="117" />
+        <source>Class field (names or integer codes)</source>
+        <translation>Klassenfeld (Namen oder ganzzahlige Codes)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="124" />
+        <source>Or: a label raster (class codes)</source>
+        <translation>Oder: ein Beschriftungsraster (Klassencodes)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="130" />
+        <source>Complete-labelling region</source>
+        <translation>Region vollständiger Beschriftung</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="138" />
+        <source>Split field (train, val, test)</source>
+        <translation>Aufteilungsfeld (train, val, test)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="144" />
+        <source>Image side cut from the raster (pixels; 0: twice the model's input)</source>
+        <translation>Seitenlänge der aus dem Raster geschnittenen Bilder (Pixel; 0: das Doppelte der Modelleingabe)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="149" />
+        <source>Head</source>
+        <translation>Kopf</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="154" />
+        <source>Compare with (other heads, for the report)</source>
+        <translation>Vergleichen mit (weitere Köpfe, für den Bericht)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="162" />
+        <source>Epochs</source>
+        <translation>Epochen</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="169" />
+        <source>Learning rate</source>
+        <translation>Lernrate</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="177" />
+        <source>Batch size</source>
+        <translation>Batchgröße</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="178" />
+        <source>Random seed</source>
+        <translation>Zufalls-Seed</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="180" />
+        <source>Add a Dice term to the loss</source>
+        <translation>Dice-Term zum Verlust hinzufügen</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="185" />
+        <source>Give the SAM heads a copy of the image (skip connection)</source>
+        <translation>Den SAM-Köpfen eine Kopie des Bildes geben (Skip-Verbindung)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="190" />
+        <source>Embedding cache folder (default: ~/.cache/terrasam/segmenter)</source>
+        <translation>Embedding-Cache-Ordner (Standard: ~/.cache/terrasam/segmenter)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="195" />
+        <source>Segmentation head</source>
+        <translation>Segmentierungskopf</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="195" />
+        <source>Segmentation heads (*.pt)</source>
+        <translation>Segmentierungsköpfe (*.pt)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="200" />
+        <source>Report folder</source>
+        <translation>Berichtsordner</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="203" />
+        <source>Test mean IoU of the saved head</source>
+        <translation>Mittlerer Test-IoU des gespeicherten Kopfes</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="205" />
+        <source>Test mean IoU of the majority class</source>
+        <translation>Mittlerer Test-IoU der Mehrheitsklasse</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="215" />
+        <source>Give a training data folder (images/ and masks/), or a raster with labelled polygons or a label raster.</source>
+        <translation>Geben Sie einen Trainingsdaten-Ordner (images/ und masks/) an, oder ein Raster mit beschrifteten Polygonen oder einem Beschriftungsraster.</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="220" />
+        <source>Give a training data folder or a raster with labels, not both.</source>
+        <translation>Geben Sie einen Trainingsdaten-Ordner oder ein Raster mit Beschriftungen an, nicht beides.</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="222" />
+        <source>Give labelled polygons or a label raster, not both.</source>
+        <translation>Geben Sie beschriftete Polygone oder ein Beschriftungsraster an, nicht beides.</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="224" />
+        <source>Choose the raster the labels describe.</source>
+        <translation>Wählen Sie das Raster, das die Beschriftungen beschreiben.</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/semantic_train.py" line="226" />
+        <source>Choose the field of the labelled polygons that holds their class.</source>
+        <translation>Wählen Sie das Feld der beschrifteten Polygone, das ihre Klasse enthält.</translation>
+    </message>
+</context>
+<context>
+    <name>_SegmentationHeadAlgorithm</name>
+    <message>
+        <location filename="../terrasam_processing/semantic.py" line="22" />
+        <source>Segmentation heads</source>
+        <translation>Segmentierungsköpfe</translation>
     </message>
 </context>
 </TS>

@@ -12,7 +12,9 @@ from .evaluation import EvaluateSegmentationAlgorithm
 from .finetune import DetectObjectsAlgorithm, FinetuneDecoderAlgorithm
 from .landcover import ClassifyLandCoverAlgorithm, TrainClassifierAlgorithm
 from .segmentation import EncodeRasterAlgorithm, SegmentEverythingAlgorithm, SegmentPromptsAlgorithm
-from .semantic import MapClassesAlgorithm, TrainSegmentationHeadAlgorithm
+from .semantic_label import LabelObjectsAlgorithm
+from .semantic_map import MapClassesAlgorithm
+from .semantic_train import TrainSegmentationHeadAlgorithm
 
 ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "icon.png")
 ALGORITHMS = (
@@ -26,6 +28,7 @@ ALGORITHMS = (
     DetectObjectsAlgorithm,
     TrainSegmentationHeadAlgorithm,
     MapClassesAlgorithm,
+    LabelObjectsAlgorithm,
 )
 
 

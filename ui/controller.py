@@ -5,7 +5,8 @@ widgets and the canvas to its parts, each with one job, and holds the raster and
 
 - ``prompt_controller.py``: clicks and boxes, one engine request each, the tiles they need encoded in a
   task, the preview drawn on the canvas;
-- ``view_jobs.py``: "Segment everything in view" and "Classify view", tasks over the canvas extent;
+- ``view_jobs.py``: "Segment everything in view", "Classify view" and "Map view", tasks over the canvas
+  extent;
 - ``output_target.py``: the layer or GeoPackage objects are written to;
 - ``controller_base.py``: the one way errors reach the user, tasks and their progress, the canvas extent.
 """
@@ -42,6 +43,8 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
         self.engine = engine or EngineClient(engine_python(), log=_log_engine)
         self.engine.start()  # Python and rasterio load while the dock is being built
         self.model: dict | None = None  # the engine's description of the loaded model
+        #: the engine's description of the loaded segmentation head (accepted objects get its classes)
+        self.segmentation_head: dict | None = None
         self.layer: QgsRasterLayer | None = None
         self.bands: tuple[int, ...] | None = None  # the band choice the engine made or was given
         self.output_layer = None  # the memory layer of prompted objects (Accept), made at the first one
@@ -70,7 +73,9 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
         d.encode_view_action.triggered.connect(self.encode_view)
         d.everything_action.triggered.connect(self.segment_everything)
         d.classify_action.triggered.connect(self.classify_view)
+        d.map_action.triggered.connect(self.map_view)
         d.head_widget.fileChanged.connect(lambda path: settings.set_value("head", path))
+        d.segmentation_head_widget.fileChanged.connect(self.load_segmentation_head)
         d.cancel_button.clicked.connect(self.cancel_tasks)
         self.point_tool.pointClicked.connect(self.add_point)
         self.box_tool.boxDrawn.connect(self.add_box)
@@ -90,6 +95,7 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
         device = settings.value("device", config.DEVICE)
         self.dock.device_combo.setCurrentText(device if device in config.DEVICES else config.DEVICE)
         self.dock.head_widget.setFilePath(settings.value("head"))
+        self.dock.segmentation_head_widget.setFilePath(settings.value("segmentation_head"))
         checkpoint = settings.value("checkpoint")
         if checkpoint:
             self.dock.checkpoint_widget.setFilePath(checkpoint)  # fileChanged → load_model
@@ -150,6 +156,7 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
     def load_model(self, path: str) -> None:
         settings.set_value("checkpoint", path)
         self.model, self.state, self.loading = None, None, None
+        self._show_segmentation_head(None)  # the engine drops it with the model; loaded again after
         if not path:
             return
         self.dock.model_label.setText(self.tr("Loading…"))
@@ -175,8 +182,44 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
         self.model = task.result  # the engine forgets which tiles were encoded with the last one
         self.dock.model_label.setText(f"{self.model['describe']} — {self.model['device']}")
         self._new_session()
+        self._load_segmentation_head()
         if self.bands is None and self.layer is None:
             self.dock.show_status(self.tr("Model loaded: now choose a raster layer"))
+
+    def load_segmentation_head(self, path: str) -> None:
+        """The segmentation head file chosen: remembered, and loaded into the engine once a model is (it is
+        checked against the model's encoder there)."""
+        settings.set_value("segmentation_head", path)
+        self._load_segmentation_head(announce=True)
+
+    def _load_segmentation_head(self, announce: bool = False) -> None:
+        path = self.dock.segmentation_head_widget.filePath()
+        self._show_segmentation_head(None)
+        if self.model is None:
+            return
+        head = self._call_engine("load_segmentation_head", {"path": path or None})
+        self._show_segmentation_head(head)
+        if head is not None and announce:
+            self.dock.show_status(
+                self.tr("Segmentation head loaded: Map view maps its classes, accepted objects get one")
+            )
+
+    @reports_errors
+    def _call_engine(self, method: str, params: dict):
+        return self.engine.call(method, params)
+
+    def _show_segmentation_head(self, head: dict | None) -> None:
+        self.segmentation_head = head
+        label = self.dock.segmentation_head_label
+        if head is None:
+            label.setText("")
+        else:
+            label.setText(
+                self.tr("{n} classes: {names}").format(
+                    n=len(head["classes"]), names=", ".join(head["classes"])
+                )
+            )
+        label.setVisible(head is not None)
 
 
 def _log_engine(line: str) -> None:

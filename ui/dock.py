@@ -216,7 +216,8 @@ class TerraSAMDock(QgsDockWidget):
         return group
 
     def _classify_group(self) -> QGroupBox:
-        """Land cover: a head file, Classify view, and the area per class of the last run."""
+        """Land cover: a classifier head and Classify view, a segmentation head and Map view, and the area
+        per class of the last run."""
         group = QGroupBox(self.tr("Land cover"))
         form = QFormLayout(group)
         self.head_widget = QgsFileWidget()
@@ -225,17 +226,41 @@ class TerraSAMDock(QgsDockWidget):
             self.tr("A classifier head trained with python -m sam_core train-classifier on this model")
         )
         form.addRow(self.tr("Head"), self.head_widget)
+        self.segmentation_head_widget = QgsFileWidget()
+        self.segmentation_head_widget.setFilter(self.tr("TerraSAM segmentation head (*.pt);;All files (*)"))
+        self.segmentation_head_widget.setDialogTitle(self.tr("Choose a segmentation head"))
+        self.segmentation_head_widget.setToolTip(
+            self.tr(
+                "A segmentation head trained with python -m sam_core train-segmenter on this model: Map view "
+                "maps its classes, and accepted objects get their class"
+            )
+        )
+        form.addRow(self.tr("Segmentation head"), self.segmentation_head_widget)
+        self.segmentation_head_label = WrappedLabel()
+        self.segmentation_head_label.setVisible(False)
+        form.addRow("", self.segmentation_head_label)
         self.classify_action = QAction(self.tr("Classify view"), self)
         self.classify_action.setToolTip(
             self.tr("Classify the current view into land-cover cells, added as a new styled layer")
         )
+        self.map_action = QAction(self.tr("Map view"), self)
+        self.map_action.setToolTip(
+            self.tr(
+                "Map the classes of the segmentation head over the current view into a class GeoTIFF beside "
+                "the raster, added as a new styled layer"
+            )
+        )
         self.dissolve_box = QCheckBox(self.tr("One polygon per class"))
+        self.dissolve_box.setToolTip(self.tr("Classify view: one polygon per class instead of one per cell"))
         row = QHBoxLayout()
         row.addWidget(self._button(self.classify_action))
+        row.addWidget(self._button(self.map_action))
         row.addWidget(self.dissolve_box)
         form.addRow(row)
-        self.area_table = QTableWidget(0, 3)
-        self.area_table.setHorizontalHeaderLabels([self.tr("Class"), self.tr("Area"), self.tr("%")])
+        self.area_table = QTableWidget(0, 4)
+        self.area_table.setHorizontalHeaderLabels(
+            [self.tr("Class"), self.tr("Area"), self.tr("%"), self.tr("Length")]
+        )
         self.area_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.area_table.verticalHeader().setVisible(False)
         self.area_table.horizontalHeader().setStretchLastSection(True)
@@ -244,7 +269,8 @@ class TerraSAMDock(QgsDockWidget):
         return group
 
     def show_areas(self, classes: list[dict]) -> None:
-        """The area per class (``class``, ``area_ha``, ``percent``, ``colour``) in the table, largest first."""
+        """The area per class (``class``, ``area_m2``, ``percent``, ``colour``; ``length_m`` for the linear
+        classes of a class map) in the table, largest first; the Length column shows only when one has it."""
         rows = sorted((c for c in classes if c["area_m2"] > 0), key=lambda c: -c["area_m2"])
         self.area_table.setRowCount(len(rows))
         for i, row in enumerate(rows):
@@ -256,6 +282,12 @@ class TerraSAMDock(QgsDockWidget):
             area.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
             self.area_table.setItem(i, 1, area)
             self.area_table.setItem(i, 2, QTableWidgetItem(f"{row['percent']:.1f}"))
+            length_m = row.get("length_m")
+            length = QTableWidgetItem("" if length_m is None else format_length(length_m))
+            length.setData(Qt.UserRole, length_m)
+            length.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
+            self.area_table.setItem(i, 3, length)
+        self.area_table.setColumnHidden(3, all(row.get("length_m") is None for row in rows))
         self.area_table.resizeColumnsToContents()
         self.area_table.setVisible(bool(rows))
 
@@ -326,6 +358,12 @@ class TerraSAMDock(QgsDockWidget):
 
     def bands(self) -> tuple[int, int, int]:
         return tuple(combo.currentIndex() + 1 for combo in self.band_combos)
+
+
+def format_length(length_m: float) -> str:
+    """A length as people read it: "850 m", "12.35 km" (display only: the data keep metres)."""
+    value = float(length_m)
+    return f"{value:,.0f} m" if abs(value) < 1000 else f"{value / 1000:,.2f} km"
 
 
 def _is_setup(widget: QWidget) -> bool:

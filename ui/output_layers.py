@@ -93,6 +93,16 @@ def add_records(layer: QgsVectorLayer, records: list[dict], source_crs: QgsCoord
     return layer.featureCount()
 
 
+def add_missing_fields(layer: QgsVectorLayer, fields: dict[str, type]) -> QgsVectorLayer:
+    """``layer`` with the ``fields`` it lacks added (a memory layer or a GeoPackage of TerraSAM's own)."""
+    missing = [f for f in object_fields(fields).toList() if layer.fields().indexOf(f.name()) < 0]
+    if missing:
+        if not layer.dataProvider().addAttributes(missing):
+            raise SamCoreError(f"the layer {layer.name()!r} refused the new fields")
+        layer.updateFields()
+    return layer
+
+
 def next_id(layer: QgsVectorLayer) -> int:
     index = layer.fields().indexOf("id")
     if index < 0 or layer.featureCount() == 0:

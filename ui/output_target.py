@@ -1,5 +1,7 @@
 """Where the dock's objects are written: a memory layer of TerraSAM's own (made at the first object), a
-polygon layer the user chose, or a GeoPackage file; each product its own layer with its own fields."""
+polygon layer the user chose, or a GeoPackage file; each product its own layer with its own fields. With a
+segmentation head loaded, the objects layer of TerraSAM's own and of a GeoPackage gets the class fields
+(``LABEL_FIELDS``) too; a layer the user chose keeps the fields it has."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..sam_core.errors import SamCoreError
+from ..sam_core.schema import LABEL_FIELDS
 from .dock import OUTPUT_GPKG, OUTPUT_LAYER
 from .output_layers import (
     EVERYTHING_LAYER_FIELDS,
     PROMPT_LAYER_FIELDS,
+    add_missing_fields,
     new_memory_layer,
     open_or_create_geopackage,
 )
@@ -35,11 +39,12 @@ class OutputTarget:
         """Translate ``text`` in the context pylupdate5 files ``OutputTarget.tr()`` calls under."""
         return QCoreApplication.translate("OutputTarget", text)
 
-    def _output_layer(self, product: str, crs=None):
+    def _output_layer(self, product: str, crs=None, labelled: bool = False):
         """The layer to write ``product``'s objects to (created or added to the project if needed); a new
         layer or GeoPackage gets ``crs``, by default the raster layer's. An existing polygon layer takes the
-        fields it has."""
+        fields it has. ``labelled``: TerraSAM's layer has the class fields (added if it lacks them)."""
         crs = crs if crs is not None else self.layer.crs()
+        extra = LABEL_FIELDS if labelled else {}
         mode = self.dock.output_mode.currentIndex()
         if mode == OUTPUT_LAYER:
             layer = self.dock.output_layer_combo.currentLayer()
@@ -51,7 +56,8 @@ class OutputTarget:
             if not path:
                 raise SamCoreError(OutputTarget.tr("Choose the GeoPackage file to write to."))
             table, fields = PRODUCTS[product]
-            return _in_project(open_or_create_geopackage(path, crs, table, fields), match_source=True)
+            layer = open_or_create_geopackage(path, crs, table, {**fields, **extra})
+            return add_missing_fields(_in_project(layer, match_source=True), extra)
         attribute = "output_layer" if product == PROMPTS else "everything_layer"
         layer = getattr(self, attribute)
         # a layer the user removed from the project is deleted with it (its Python wrapper stays behind)
@@ -61,9 +67,9 @@ class OutputTarget:
                 if product == PROMPTS
                 else OutputTarget.tr("TerraSAM everything")
             )
-            layer = _in_project(new_memory_layer(name, crs, PRODUCTS[product][1]))
+            layer = _in_project(new_memory_layer(name, crs, {**PRODUCTS[product][1], **extra}))
             setattr(self, attribute, layer)
-        return layer
+        return add_missing_fields(layer, extra)
 
 
 def _in_project(layer, match_source: bool = False):

@@ -27,7 +27,7 @@ from .map_tools import FOREGROUND, BoxPromptTool, PointPromptTool
 from .output_layers import add_record, next_id, to_qgs_geometry
 from .output_target import PROMPTS
 from .prompt_place import box_outside, point_outside
-from .tasks import EncodeTilesTask
+from .tasks import EncodeTilesTask, LabelTask
 
 PREVIEW_LINE_PX = 2  # width of the preview outline on screen
 
@@ -38,6 +38,7 @@ class PromptController:
 
     state: dict | None
     pending: list[tuple[str, dict]]
+    segmentation_head: dict | None  # the engine's loaded head: accepted objects get its classes
 
     @staticmethod
     def tr(text: str) -> str:
@@ -112,14 +113,51 @@ class PromptController:
 
     @reports_errors
     def _write_accepted(self) -> None:
-        target = self._output_layer(PROMPTS)
+        """The current object to the output layer; with a segmentation head loaded, its class first, in a
+        task (the head's tiles may need encoding), and the object is written when it is labelled."""
+        labelled = self.segmentation_head is not None
+        target = self._output_layer(PROMPTS, labelled=labelled)  # the class fields appear with a head
         record = self.engine.call("accept", {"feature_id": next_id(target), "raster_name": self.layer.name()})
         self.state = {"points": [], "box": None, "preview": None}
-        add_record(target, record, self.layer.crs())
         self._draw()
+        if labelled:
+            task = LabelTask(self.engine, self.layer.source(), [record], self._labelled, self.layer.crs())
+            self._start_with_progress(
+                task, PromptController.tr("Object {id}: finding its class…").format(id=record["id"])
+            )
+            return
+        add_record(target, record, self.layer.crs())
+        self._written(PromptController.tr("Object {id} written to {layer}: {area}"), record, target)
+
+    def _labelled(self, task: LabelTask) -> None:
+        """The object with its class; if the labelling failed or was cancelled, without one: never lost."""
+        self._forget(task)
+        if self.closed:
+            return
+        self._hide_progress()
+        if task.error:
+            self.error(task.error)
+        self._write_labelled(task.records[0], (task.result or [None])[0], task.layer_crs)
+
+    @reports_errors
+    def _write_labelled(self, record: dict, label: dict | None, crs) -> None:
+        target = self._output_layer(PROMPTS, crs, labelled=True)
+        # the id is taken now: an object accepted later may have been written first
+        record = {**record, **(label or {}), "id": next_id(target)}
+        add_record(target, record, crs)
+        if label is None:
+            written = PromptController.tr("Object {id} written to {layer} without a class: {area}")
+        else:
+            written = PromptController.tr("Object {id} ({label}) written to {layer}: {area}")
+        self._written(written, record, target)
+
+    def _written(self, text: str, record: dict, target) -> None:
         self.dock.show_status(
-            PromptController.tr("Object {id} written to {layer}: {area}").format(
-                id=record["id"], layer=target.name(), area=format_area(record["area_m2"])
+            text.format(
+                id=record["id"],
+                label=record.get("class"),
+                layer=target.name(),
+                area=format_area(record["area_m2"]),
             )
         )
 

@@ -1,4 +1,5 @@
-"""Long work off the UI thread: loading a checkpoint, encoding tiles, segmenting everything in view.
+"""Long work off the UI thread: loading a checkpoint, encoding tiles, segmenting everything in view, land
+cover and class maps, the class of accepted objects.
 
 Each task's ``run()`` (a worker thread) makes one call to the engine process (``sam_core.service.client``) and
 waits for it, passing progress on and the task's cancel flag in; it touches no layer, project or widget.
@@ -125,3 +126,30 @@ class ClassifyTask(ViewTask):
             "dissolve": dissolve,
         }
         super().__init__("TerraSAM: classify land cover", engine, "classify", params, done, **layer)
+
+
+class MapTask(ViewTask):
+    """A class map over ``extent`` with the segmentation head file ``head``: the class GeoTIFF ``out`` (and
+    its ``.qml`` style) and the area per class; None after a cancel or an error, and no file (the core writes
+    both only when the whole map is done)."""
+
+    def __init__(
+        self, engine, raster: str, head: str, out: str, extent, extent_crs: str | None, done, **layer
+    ):
+        params = {"path": raster, "head": head, "out": out, "extent": list(extent), "crs": extent_crs}
+        super().__init__("TerraSAM: map classes", engine, "map_classes", params, done, **layer)
+        self.out = out
+
+
+class LabelTask(EngineTask):
+    """The class of accepted objects (``records``: the engine's accept records, WKB geometries in the CRS
+    ``layer_crs`` of the raster ``raster``) from the engine's segmentation head: ``result`` holds one
+    ``LABEL_FIELDS`` dict (or None) per record; None after a cancel or an error."""
+
+    def __init__(self, engine, raster: str, records: list[dict], done: Callable, layer_crs=None) -> None:
+        params = {"path": raster, "geometries": [record["geometry"] for record in records]}
+        super().__init__("TerraSAM: label objects", engine, "label", params, done)
+        self.records, self.layer_crs = records, layer_crs
+
+    def _progress(self, fraction) -> None:
+        self.setProgress(100.0 * fraction)  # counted in objects, not tiles: no "tile 1 of 1" detail

@@ -1,22 +1,24 @@
-"""Jobs over the canvas extent: "Segment everything in view" and "Classify view".
+"""Jobs over the canvas extent: "Segment everything in view", "Classify view" and "Map view".
 
-Both run in a task (``tasks.py``), one of a kind at a time with its action disabled meanwhile, and write
-all their results at once when they finish, or nothing if they are cancelled.
+Each runs in a task (``tasks.py``), one of a kind at a time with its action disabled meanwhile, and writes
+all its results at once when it finishes, or nothing if it is cancelled.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
-from qgis.core import QgsProject
+from qgis.core import QgsApplication, QgsProject, QgsRasterLayer
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..sam_core.units import format_area
 from .controller_base import reports_errors
 from .output_layers import add_records, land_cover_layer, next_id
 from .output_target import EVERYTHING
-from .tasks import ClassifyTask, EverythingTask
+from .tasks import ClassifyTask, EverythingTask, MapTask
 
 
 class ViewJobs:
@@ -119,7 +121,48 @@ class ViewJobs:
             )
         )
 
-    # -- the task plumbing both share ---------------------------------------------------------------------
+    # -- class maps ---------------------------------------------------------------------------------------
+    def map_view(self) -> None:
+        """Map the segmentation head's classes over the canvas extent in the background into a class
+        GeoTIFF (``map_output_path``); ``_mapped`` adds it as a layer, styled by the ``.qml`` beside it."""
+
+        def make(**layer) -> MapTask | None:
+            head = self.dock.segmentation_head_widget.filePath()
+            if not head:
+                self.error(
+                    ViewJobs.tr("Choose a segmentation head file first (Land cover → Segmentation head).")
+                )
+                return None
+            raster = self.layer.source()
+            extent, crs = self._canvas_extent(), self._canvas_crs()
+            out = map_output_path(raster)
+            return MapTask(self.engine, raster, head, out, extent, crs, self._mapped, **layer)
+
+        self._start_view_task(
+            MapTask,
+            ViewJobs.tr("A class map is already running: wait for it or cancel it."),
+            ViewJobs.tr("Mapping the classes in view…"),
+            make,
+        )
+
+    def _mapped(self, task: MapTask) -> None:
+        if self._view_task_result(task, ViewJobs.tr("Class map cancelled: no layer was added")) is None:
+            return
+        out = task.result["out"]
+        name = ViewJobs.tr("TerraSAM classes ({raster})").format(raster=task.layer_name)
+        layer = QgsRasterLayer(out, name)  # opens with the .qml beside it: the classes' colours and names
+        if not layer.isValid():
+            self.error(ViewJobs.tr("QGIS cannot open the class map {path}").format(path=out))
+            return
+        QgsProject.instance().addMapLayer(layer)
+        self.dock.show_areas(task.result["classes"])
+        self.dock.show_status(
+            ViewJobs.tr("Classes mapped over {area}: {file}").format(
+                area=format_area(task.result["summary"]["area_m2"]), file=os.path.basename(out)
+            )
+        )
+
+    # -- the task plumbing they share ---------------------------------------------------------------------
     def _start_view_task(self, task_type: type, running: str, status: str, make: Callable) -> None:
         """Start a job over the canvas extent (``make(layer_name=..., layer_crs=...)`` builds it, or says why
         not and returns None): one of a kind at a time, its action disabled while it runs."""
@@ -151,4 +194,22 @@ class ViewJobs:
         return task.result
 
     def _action_of(self, task):
-        return self.dock.everything_action if isinstance(task, EverythingTask) else self.dock.classify_action
+        if isinstance(task, EverythingTask):
+            return self.dock.everything_action
+        return self.dock.map_action if isinstance(task, MapTask) else self.dock.classify_action
+
+
+def map_output_path(raster: str) -> str:
+    """Where Map view writes a class map: beside the raster as ``<raster>_classes.tif`` (then ``_2``, ``_3``,
+    …: an earlier map, perhaps still open in the project, is never replaced), or in ``terrasam/maps`` in the
+    QGIS profile when the raster's folder cannot be written to."""
+    folder = os.path.dirname(os.path.abspath(raster))
+    if not os.access(folder, os.W_OK):
+        folder = os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "maps")
+        os.makedirs(folder, exist_ok=True)
+    stem, number = f"{Path(raster).stem}_classes", 1
+    while True:
+        base = os.path.join(folder, stem if number == 1 else f"{stem}_{number}")
+        if not (os.path.exists(base + ".tif") or os.path.exists(base + ".qml")):
+            return base + ".tif"
+        number += 1

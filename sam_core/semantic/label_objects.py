@@ -33,7 +33,7 @@ from ..progress import TileProgress
 from ..prompting.prompt_files import PromptFile, read_prompt_file
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.model import LoadedModel
-from .blend import ClassBlender
+from .blend import ClassBlender, blended_rows
 from .head_file import SegmentationHead, load_segmentation_head
 from .mapping import MapOptions, head_stretch, map_tile_px, tile_probabilities
 
@@ -101,6 +101,36 @@ def label_objects(
             raise SamCoreError(f"no object of {layer.name} overlaps the raster {Path(raster).name}")
         calls = labeller.encoder.encoder_calls
         return LabelledObjects(layer, geometries, labels, labeller.crs, calls)
+    finally:
+        labeller.close()
+
+
+def label_geometries(
+    raster: str | os.PathLike,
+    geometries,
+    model: LoadedModel,
+    head: ObjectHead,
+    overlap: float = DEFAULT_OVERLAP,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> list[dict | None]:
+    """LABEL_FIELDS for each shapely geometry, already in the raster's CRS (the dock's accepted objects), as
+    ``label_objects`` gives a layer's polygons; None for a geometry that is None, empty or off the raster."""
+    geometries = list(geometries)
+    if isinstance(head, ClassifierHead):
+        labeller = ObjectClassifier(raster, model, head, cache, is_cancelled)
+    else:
+        labeller = _Labeller(raster, model, head, overlap, cache, is_cancelled)
+    try:
+        tracker = TileProgress(len(geometries), progress)
+        labels = []
+        for index, geometry in enumerate(geometries):
+            if is_cancelled and is_cancelled():
+                raise Cancelled()
+            labels.append(labeller.label(geometry))
+            tracker.step(index + 1)
+        return labels
     finally:
         labeller.close()
 
@@ -178,13 +208,8 @@ class _Labeller:
         """(K, h, w) blended class probabilities over ``window``, as the class map has them."""
         tiles = self.grid.tiles_for_pixel_box(window.col_off, window.row_off, window.col_end, window.row_end)
         blender = ClassBlender(window, self.tile_px, self.overlap, len(self.head.class_names))
-        rows = []
-        for index, tile in enumerate(tiles):
-            if index and tile.row != tiles[index - 1].row:
-                rows.append(blender.release(tile.window.row_off, every_class=True))
-            blender.add(tile, *self._tile(tile))
-        rows.append(blender.release(window.row_end, every_class=True))
-        return np.concatenate([r.probabilities for r in rows if r is not None], axis=1)
+        rows = list(blended_rows(blender, tiles, self._tile, every_class=True))
+        return np.concatenate([r.probabilities for r in rows], axis=1)
 
     def _tile(self, tile):
         key = (tile.col, tile.row)

@@ -13,9 +13,10 @@ How a raster is mapped with a head trained on ``patch_px`` patches (the model's 
   blended across overlaps (``blend``), so the class map has no seam and does not depend on the extent.
 - **Output** strip by strip: the class GeoTIFF (``class_raster``), the area per class as the sum of its
   pixels' geodesic areas (``measures.pixel_areas_m2``), and, when asked, polygons (``class_polygons``).
-  Memory follows the extent's width, not its area.
+  A wide extent is worked in blocks of columns (``blend.column_blocks``): memory is flat in the raster's size.
 
-Nothing is written until every tile is done; a cancel raises ``Cancelled`` and leaves no file.
+The GeoTIFF is written under a temporary name and renamed once every tile is done; a cancel raises
+``Cancelled`` and leaves no file.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from . import protocol
 #: the folder that holds the sam_core package: the engine runs ``python -m sam_core`` from there
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 #: calls whose latest successful parameters define the engine's state, replayed after a restart (in order)
-STATE_METHODS = ("configure", "load_model", "open_raster", "set_prompt_crs")
+STATE_METHODS = ("configure", "load_model", "load_segmentation_head", "open_raster", "set_prompt_crs")
 START_TIMEOUT_S = 120.0
 POLL_S = 0.05
 

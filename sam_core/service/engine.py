@@ -66,14 +66,18 @@ class Engine:
             "encode",
             "everything",
             "classify",
+            "load_segmentation_head",
+            "map_classes",
+            "label",
         }
     )
-    JOBS = frozenset({"encode", "everything", "classify"})
+    JOBS = frozenset({"encode", "everything", "classify", "map_classes", "label"})
 
     def __init__(self) -> None:
         self.cache_dir: str | None = None
         self._cache = None
         self.model = None
+        self.segmentation_head = None  # what accepted objects are labelled with (``label``)
         self.source: RasterSource | None = None
         self.session = None
         self.prompt_crs = None
@@ -98,6 +102,7 @@ class Engine:
         from ..sam.model import load_model
 
         self.model = load_model(checkpoint, device)
+        self.segmentation_head = None  # trained beside another encoder, perhaps: loaded again for this one
         self._encoded.clear()  # another model: other embeddings
         self._new_session()
         info = self.model.info
@@ -106,6 +111,24 @@ class Engine:
             "describe": info.describe(),  # "…, fine-tuned from ViT-B, threshold 0.65, …" for a tuned decoder
             "device": str(self.model.device),
             "tile_size": self.model.tile_size,  # every grid of this model: its learned scale when tuned
+        }
+
+    def load_segmentation_head(self, path: str | None = None) -> dict | None:
+        """The segmentation head file (``train-segmenter``) ``label`` gives accepted objects their class with,
+        refused if it was trained beside another encoder than the loaded model's; None or "": none. Its
+        classes and colours; None when none is loaded."""
+        from ..semantic.head_file import load_segmentation_head
+
+        self.segmentation_head = None  # a head that fails to load leaves none, not the previous one
+        if not path:
+            return None
+        head = load_segmentation_head(path, self._model())
+        self.segmentation_head = head
+        return {
+            "path": path,
+            "kind": head.kind,
+            "classes": list(head.class_names),
+            "colours": list(head.colours),
         }
 
     def open_raster(self, path: str, bands: list[int] | None = None) -> dict:
@@ -327,6 +350,61 @@ class Engine:
             "classes": result.class_areas(),
             "summary": summary,
         }
+
+    def map_classes(
+        self,
+        path: str,
+        head: str,
+        out: str,
+        extent: list[float] | None = None,
+        crs: str | None = None,
+        progress: Progress | None = None,
+        is_cancelled: IsCancelled | None = None,
+    ) -> dict:
+        """A class map of ``extent`` (in ``crs``) with the segmentation head file ``head``: the class GeoTIFF
+        ``out`` on the raster's grid with its ``.qml`` style beside it (nothing written on a cancel), and the
+        area per class (with the length of linear classes such as roads)."""
+        from ..semantic.head_file import load_segmentation_head
+        from ..semantic.mapping import MapOptions, map_classes
+
+        model = self._model()
+        loaded = load_segmentation_head(head, model)  # a head trained beside another encoder is refused here
+        result = map_classes(
+            path,
+            model,
+            loaded,
+            out,
+            tuple(extent) if extent else None,
+            parse_crs(crs) if crs else None,
+            MapOptions(),
+            self.cache,
+            progress=progress,
+            is_cancelled=is_cancelled,
+        )
+        summary = {k: v for k, v in result.summary().items() if k != "classes"}
+        return {"out": result.out, "classes": result.class_areas(), "summary": summary}
+
+    def label(
+        self,
+        path: str,
+        geometries: list[bytes],
+        progress: Progress | None = None,
+        is_cancelled: IsCancelled | None = None,
+    ) -> list[dict | None]:
+        """The class of each geometry (WKB in the raster's CRS) from the loaded segmentation head: the
+        ``LABEL_FIELDS`` (class, its probability, the runner-up and its probability), None for one that
+        misses the raster. The embedding cache is shared with the prompts and the maps."""
+        import shapely
+
+        from ..semantic.label_objects import label_geometries
+
+        head = self.segmentation_head
+        if head is None:
+            raise SamCoreError("no segmentation head loaded: choose a segmentation head file first")
+        shapes = [shapely.from_wkb(g) for g in geometries]
+        return label_geometries(
+            path, shapes, self._model(), head, cache=self.cache, progress=progress, is_cancelled=is_cancelled
+        )
 
     def _model(self):
         if self.model is None:

@@ -48,6 +48,7 @@ ALGORITHMS = {
     "detectobjects",
     "trainsegmentationhead",
     "mapclasses",
+    "labelobjects",
 }
 PROMPT_FIELDS = ["id", "prompt_type", "n_fg", "n_bg", "score", "area_m2", "perimeter_m", "model"]
 

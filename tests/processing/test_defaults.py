@@ -22,6 +22,7 @@ RASTER_ALGORITHMS = {
     "detectobjects",
     "trainsegmentationhead",
     "mapclasses",
+    "labelobjects",
 }
 
 
