@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
 )
 from qgis.PyQt.QtCore import QCoreApplication
@@ -17,6 +16,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from ..host.layer_style import style_processing_output
 from .layers import copy_to_sink, raster_file, vector_parameter_file
 from .semantic import MAP_OVERLAP, _SegmentationHeadAlgorithm
+from .semantic_map import style_class_polygons
 
 #: the engine's output layer (sam_core/cli/mapping.py cmd_label_objects)
 LABELLED_LAYER = "labelled"
@@ -61,13 +61,11 @@ class LabelObjectsAlgorithm(_SegmentationHeadAlgorithm):
             )
         )
         self.add_checkpoint()
-        self.addParameter(
-            QgsProcessingParameterFile(
-                self.HEAD,
-                self.tr("Head (.pt): a segmentation head or a land-cover classifier head"),
-                QgsProcessingParameterFile.File,
-                fileFilter=self.tr("Heads (*.pt);;All files (*)"),
-            )
+        self.add_model_file(
+            self.HEAD,
+            self.tr("Head (.pt): a segmentation head or a land-cover classifier head"),
+            "segmentation_head",
+            self.tr("Heads (*.pt);;All files (*)"),
         )
         self.addParameter(
             QgsProcessingParameterNumber(
@@ -103,7 +101,8 @@ class LabelObjectsAlgorithm(_SegmentationHeadAlgorithm):
         args += [*self.option_args(parameters, context), "--out", out]
         summary = engine.run("label-objects", args)
         dest = copy_to_sink(self, parameters, self.OUTPUT, context, out, LABELLED_LAYER)
-        style_processing_output(dest, context)  # the look of the other object outputs
+        style_processing_output(dest, context)  # the look of the other object outputs, then by class
+        style_class_polygons(dest, context, summary.get("class_colours", []))
         outside = summary.get("outside_raster", 0)
         if outside:
             feedback.pushWarning(

@@ -13,7 +13,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -71,13 +70,11 @@ class MapClassesAlgorithm(_SegmentationHeadAlgorithm):
     def initAlgorithm(self, config=None) -> None:
         self.add_raster()
         self.add_checkpoint()
-        self.addParameter(
-            QgsProcessingParameterFile(
-                self.HEAD,
-                self.tr("Segmentation head (.pt)"),
-                QgsProcessingParameterFile.File,
-                fileFilter=self.tr("Segmentation heads (*.pt);;All files (*)"),
-            )
+        self.add_model_file(
+            self.HEAD,
+            self.tr("Segmentation head (.pt)"),
+            "segmentation_head",
+            self.tr("Segmentation heads (*.pt);;All files (*)"),
         )
         self.add_extent()
         self.addParameter(

@@ -153,6 +153,9 @@ def cmd_label_objects(args) -> int:
                 "objects": len(kept),
                 "outside_raster": len(result.labels) - len(kept),
                 "classes": {name: classes.count(name) for name in head.class_names},
+                "class_colours": [
+                    {"class": name, "colour": colour} for name, colour in zip(head.class_names, head.colours)
+                ],
                 "encoder_calls": result.encoder_calls,
             }
         )

@@ -181,6 +181,9 @@ def test_every_object_keeps_its_fields_and_gets_a_class_and_a_runner_up(setup, l
     assert sorted(name for name, *_ in found) == sorted(f"object {k}" for k in range(len(GRID)))
     for feature in layer.getFeatures():  # the geometries are the input's
         assert feature.geometry().area() == pytest.approx(GRID[feature["n"]].area(), rel=1e-9)
+    renderer = layer.renderer()  # the style saved in the GeoPackage: a category per class, the head's colours
+    assert renderer.type() == "categorizedSymbol" and renderer.classAttribute() == "class"
+    assert [c.value() for c in renderer.categories()] == list(CLASSES)
 
 
 class WarningsKept(QgsProcessingFeedback):
@@ -272,3 +275,18 @@ def test_a_cancelled_run_leaves_no_file(processing, setup, tmp_path, tmp_path_fa
         run(processing, "labelobjects", parameters(setup, **more), feedback)
     assert feedback.seen and 0 < feedback.seen[-1] < 100, feedback.seen
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_head_the_dock_chose_is_the_dialogs_default(processing, setup):
+    """Map classes and Label objects open on the segmentation head last chosen in the dock, as the classifier
+    algorithms open on the dock's classifier head."""
+    from qgis.core import QgsSettings
+
+    settings = QgsSettings()
+    settings.setValue("TerraSAM/segmentation_head", setup["segmenter"])
+    try:
+        for name in ("mapclasses", "labelobjects"):
+            alg = QgsApplication.processingRegistry().createAlgorithmById(f"terrasam:{name}")
+            assert alg.parameterDefinition("HEAD").defaultValue() == setup["segmenter"], name
+    finally:
+        settings.remove("TerraSAM/segmentation_head")
