@@ -1,12 +1,24 @@
-"""Overlapping tiles' class probabilities → one blended field, released strip by strip in bounded memory.
+"""Overlapping tiles' class probabilities → one blended field, released tile by tile in bounded memory.
 
-Each tile's per-class probabilities are added into a buffer with the weight ``finetune.stitch`` blends
-detection probabilities with (a tent that ramps from the tile's edge across the overlap), so two tiles
-cross-fade and the class map has no seam. The weights are the same whatever the extent: a pixel's value
-depends only on the tiles of the raster's grid that cover it, added in the same order, so a class map is
-identical whichever extent it was cut from. Once a row of tiles is done, the rows no later tile touches are
-final and leave the buffer: memory is K float32 planes of one tile height × the block's width (``mapping``
-cuts a wide extent into blocks of columns).
+Each tile's per-class probabilities are added with the weight detection blends with (``geo.overlap``: a
+tent that ramps from the tile's edge across the overlap), so two tiles cross-fade and the class map has no
+seam. A pixel's value depends only on the tiles of the raster's grid that cover it, added in grid order, so
+a class map is identical whichever extent it was cut from.
+
+Tiles come row by row, left to right (``TileGrid.tiles_for_pixel_box``), overlapping by at most half a
+tile, so a pixel is covered by tiles of two rows and two columns at most. Row j of tiles *owns* the raster
+rows [j·stride, (j+1)·stride) (the last row everything to its tiles' end), and tile i of the row owns the
+columns [i·stride, (i+1)·stride) likewise. Once tile (i, j) is added, its owned block is final: nothing
+later touches it, and it is released (``FinalBlock``). What is not final yet is kept:
+
+- the *carry*: the rows below the owned ones that the next row of tiles overlaps (overlap × the extent's
+  width), and
+- the *work* window: the owned rows of the current tile, whose right overlap the next tile adds to.
+
+Memory is K float32 planes of (overlap × width + tile × tile), a quarter of a strip of tiles, and no tile is
+computed twice; the carry is one buffer, each column consumed by the row that needs it before that row adds
+what it leaves for the next. Only weighted sums are kept: softmax probabilities sum to one, so a pixel's weight is the
+sum of its classes' sums, and a pixel that no valid tile pixel covered has all sums 0.
 """
 
 from __future__ import annotations
@@ -21,114 +33,166 @@ from ..geo.tiles import PixelWindow, Tile
 
 #: the class code of a pixel no valid tile pixel covers (nodata in the input, outside the raster)
 NODATA = 255
-#: columns of final rows worked at a time
-CHUNK_PX = 1024
-#: the most the blend buffer of one block of columns may hold (``column_blocks``)
-BLOCK_BYTES = 32 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
-class FinalRows:
-    """Blended rows ``row_off``.. of the extent: class codes (NODATA where nothing valid covered a pixel) and
-    the winning class's blended probability (0 there)."""
+class FinalBlock:
+    """Blended pixels of the extent at raster (``col_off``, ``row_off``): class codes (NODATA where nothing
+    valid covered a pixel) and the winning class's blended probability (0 there)."""
 
-    row_off: int  # raster row of the first row
-    classes: np.ndarray  # (h, width) uint8
-    probability: np.ndarray  # (h, width) float32
-    probabilities: np.ndarray | None = None  # (K, h, width) float32 every class's, when asked for
+    col_off: int
+    row_off: int
+    classes: np.ndarray  # (h, w) uint8
+    probability: np.ndarray  # (h, w) float32
+    probabilities: np.ndarray | None = None  # (K, h, w) float32 every class's, when asked for
 
     @property
     def height(self) -> int:
         return self.classes.shape[0]
 
+    @property
+    def width(self) -> int:
+        return self.classes.shape[1]
+
+
+def finalise(sums: np.ndarray, col_off: int, row_off: int, every_class: bool = False) -> FinalBlock:
+    """(K, h, w) weighted sums → classes, the winner's probability (and every class's)."""
+    total = sums.sum(axis=0)
+    covered = total > 0
+    best = sums.argmax(axis=0)
+    classes = np.where(covered, best, NODATA).astype(np.uint8)
+    top = np.take_along_axis(sums, best[None], 0)[0]
+    probability = np.divide(top, total, out=np.zeros_like(total), where=covered)
+    every = None
+    if every_class:
+        every = np.zeros_like(sums)
+        np.divide(sums, total, out=every, where=covered)
+    return FinalBlock(col_off, row_off, classes, probability, every)
+
 
 class ClassBlender:
-    """Add tiles row of tiles by row of tiles (grid order); ``release(upto)`` returns the rows above ``upto``.
+    """Blend the tiles of one extent, ``add``-ed in grid order; each returns the blocks it made final.
+    ``last_col``/``last_row``: the grid indexes of the extent's last tile column and row (they own
+    everything to their tiles' end)."""
 
-    Only the weighted sums are kept: softmax probabilities sum to one, so a pixel's weight is the sum of its
-    classes' sums (no plane of weights), and a pixel no valid tile pixel covered has all sums 0.
-    """
-
-    def __init__(self, region: PixelWindow, tile_px: int, overlap_px: int, n_classes: int) -> None:
-        self.region = region
+    def __init__(
+        self,
+        region: PixelWindow,
+        tile_px: int,
+        overlap_px: int,
+        n_classes: int,
+        last_col: int,
+        last_row: int,
+        every_class: bool = False,
+    ) -> None:
+        if 2 * overlap_px > tile_px:
+            raise ValueError("tiles may overlap by at most half a tile")
+        self.region, self.tile, self.overlap = region, tile_px, overlap_px
+        self.stride, self.every_class = tile_px - overlap_px, every_class
         self.ramp = blend_ramp(tile_px, overlap_px).astype(np.float32)
-        self.top = region.row_off  # raster row of the buffer's first row
-        self.sums = np.zeros((n_classes, tile_px, region.width), np.float32)
+        # the carried rows (from j·stride): what the row above left, column by column replaced by what this
+        # row leaves for the next as the tiles go (a column is consumed before this row adds to it)
+        self.carry = np.zeros((n_classes, overlap_px, region.width), np.float32)
+        self.work = np.zeros((n_classes, tile_px, tile_px), np.float32)  # owned rows × the tile's columns
+        self.row = self.col = None  # the current tile's grid row and column
+        self.last_col, self.last_row = last_col, last_row
 
-    def add(self, tile: Tile, probability: np.ndarray, valid: np.ndarray) -> None:
+    def add(self, tile: Tile, probability: np.ndarray, valid: np.ndarray) -> list[FinalBlock]:
         """``probability`` (K, tile, tile) on the tile's pixels; ``valid`` (tile, tile) bool."""
-        part = tile.window.intersection(self.region)
-        if part is None:
-            return
-        tr, tc = part.row_off - tile.window.row_off, part.col_off - tile.window.col_off
-        rows, cols = slice(tr, tr + part.height), slice(tc, tc + part.width)
-        weight = np.outer(self.ramp[rows], self.ramp[cols]) * valid[rows, cols]
-        br, bc = part.row_off - self.top, part.col_off - self.region.col_off
-        if br < 0 or br + part.height > self.sums.shape[1]:
-            raise ValueError("tiles must come in grid order, one row of tiles after the other")
-        self.sums[:, br : br + part.height, bc : bc + part.width] += probability[:, rows, cols] * weight
+        if self.row != tile.row:
+            self._start_row(tile.row)
+        self._start_tile(tile.col)
+        weight = np.outer(self.ramp, self.ramp) * valid
+        weighted = probability * weight
+        s, t = self.stride, self.tile
+        top, bottom = self._owned_rows(tile.row)
+        x0, x1 = max(tile.window.col_off, self.region.col_off), min(tile.window.col_end, self.region.col_end)
+        if x1 <= x0:
+            return []
+        tx = slice(x0 - tile.window.col_off, x1 - tile.window.col_off)
+        if bottom > top:  # the owned rows, into the work window (its columns are the tile's)
+            ty = slice(top - tile.window.row_off, bottom - tile.window.row_off)
+            self.work[:, : bottom - top, tx] += weighted[:, ty, tx]
+        carry_end = min(tile.window.row_off + t, self.region.row_end)
+        if tile.row != self.last_row and carry_end > bottom:  # the rows the next tile row overlaps
+            cy = slice(bottom - tile.window.row_off, carry_end - tile.window.row_off)
+            cx = slice(x0 - self.region.col_off, x1 - self.region.col_off)
+            self.carry[:, : carry_end - bottom, cx] += weighted[:, cy, tx]
+        return self._release(tile, top, bottom, s)
 
-    def release(self, upto: int, every_class: bool = False) -> FinalRows | None:
-        """The final rows from the buffer's top to raster row ``upto`` (exclusive), removed from the buffer;
-        ``every_class`` also gives every class's blended probability. Worked ``CHUNK_PX`` columns at a time,
-        so the temporaries stay small whatever the width."""
-        upto = min(upto, self.region.row_end)
-        n = upto - self.top
-        if n <= 0:
-            return None
-        width = self.region.width
-        classes = np.empty((n, width), np.uint8)
-        probability = np.empty((n, width), np.float32)
-        every = np.empty((len(self.sums), n, width), np.float32) if every_class else None
-        for c0 in range(0, width, CHUNK_PX):
-            sums = self.sums[:, :n, c0 : c0 + CHUNK_PX]
-            total = sums.sum(axis=0)
-            covered = total > 0
-            best = sums.argmax(axis=0)
-            classes[:, c0 : c0 + CHUNK_PX] = np.where(covered, best, NODATA)
-            top = np.take_along_axis(sums, best[None], 0)[0]
-            probability[:, c0 : c0 + CHUNK_PX] = np.divide(
-                top, total, out=np.zeros_like(total), where=covered
-            )
-            if every is not None:
-                np.divide(sums, total, out=every[:, :, c0 : c0 + CHUNK_PX], where=covered)
-                every[:, :, c0 : c0 + CHUNK_PX][:, ~covered] = 0.0
-        keep = self.sums.shape[1] - n
-        self.sums[:, :keep] = self.sums[:, n:]  # no overlap while the overlap is at most half a tile
-        self.sums[:, keep:] = 0
-        self.top = upto
-        return FinalRows(upto - n, classes, probability, every)
+    def _owned_rows(self, row: int) -> tuple[int, int]:
+        start = row * self.stride
+        end = start + (self.tile if row == self.last_row else self.stride)
+        return max(start, self.region.row_off), min(end, self.region.row_end)
+
+    def _owned_cols(self, col: int) -> tuple[int, int]:
+        start = col * self.stride
+        end = start + (self.tile if col == self.last_col else self.stride)
+        return max(start, self.region.col_off), min(end, self.region.col_end)
+
+    def _start_row(self, row: int) -> None:
+        self.row, self.col = row, None
+
+    def _start_tile(self, col: int) -> None:
+        """Shift the work window to the tile's columns (keeping the previous tile's overlap) and bring in
+        what the row above left for the new columns."""
+        s, o, t = self.stride, self.overlap, self.tile
+        if self.col is None:
+            self.work[:] = 0
+            fresh = 0
+        else:
+            self.work[:, :, :o] = self.work[:, :, s:]  # no overlap: o <= s
+            self.work[:, :, o:] = 0
+            fresh = o
+        self.col = col
+        top, bottom = self._owned_rows(self.row)
+        rows = min(bottom - top, max(0, self.row * s + o - top))  # owned rows the carry holds
+        c0 = col * s + fresh
+        x0, x1 = max(c0, self.region.col_off), min(col * s + t, self.region.col_end)
+        if rows > 0 and x1 > x0 and self.row * s >= self.region.row_off:
+            carry = self.carry[:, :rows, x0 - self.region.col_off : x1 - self.region.col_off]
+            self.work[:, :rows, x0 - col * s : x1 - col * s] += carry
+        elif rows > 0 and x1 > x0:  # the extent starts inside the carried rows: the carry is offset
+            skip = self.region.row_off - self.row * s
+            carry = self.carry[:, skip : skip + rows, x0 - self.region.col_off : x1 - self.region.col_off]
+            self.work[:, :rows, x0 - col * s : x1 - col * s] += carry
+        if x1 > x0:  # consumed: these columns now collect what this row leaves for the next
+            self.carry[:, :, x0 - self.region.col_off : x1 - self.region.col_off] = 0
+
+    def _release(self, tile: Tile, top: int, bottom: int, s: int) -> list[FinalBlock]:
+        c0, c1 = self._owned_cols(tile.col)
+        if bottom <= top or c1 <= c0:
+            return []
+        local = slice(c0 - tile.col * s, c1 - tile.col * s)
+        return [finalise(self.work[:, : bottom - top, local], c0, top, self.every_class)]
 
 
-def column_blocks(region: PixelWindow, tile_px: int, stride: int, n_classes: int) -> list[PixelWindow]:
-    """``region`` cut into full-height blocks of columns whose blend buffer fits ``BLOCK_BYTES`` (a whole
-    number of strides wide, at least one): memory stays flat however wide the raster. A tile straddling two
-    blocks is blended into each (its embedding comes from the cache the second time); a pixel still gets
-    every tile that covers it, in the same order, so the map is the same as with one block."""
-    columns = max(stride, BLOCK_BYTES // (4 * n_classes * tile_px) // stride * stride)
-    return [
-        PixelWindow(c0, region.row_off, min(columns, region.col_end - c0), region.height)
-        for c0 in range(region.col_off, region.col_end, columns)
-    ]
-
-
-def blended_rows(
-    blender: ClassBlender,
+def blended_blocks(
+    region: PixelWindow,
     tiles: list[Tile],
+    overlap_px: int,
+    n_classes: int,
     tile_output: Callable[[Tile], tuple[np.ndarray, np.ndarray]],
     every_class: bool = False,
     on_tile: Callable[[], None] | None = None,
-) -> Iterator[FinalRows]:
-    """Add ``tiles`` (grid order) with ``tile_output(tile)`` → (probabilities, valid); yield the rows of the
-    blender's region as they become final."""
-    for index, tile in enumerate(tiles):
-        if index and tile.row != tiles[index - 1].row:
-            rows = blender.release(tile.window.row_off, every_class)
-            if rows is not None:
-                yield rows
-        blender.add(tile, *tile_output(tile))
+) -> Iterator[FinalBlock]:
+    """Blend ``tiles`` (all those of the grid that meet ``region``, in grid order), each given by
+    ``tile_output(tile)`` → (probabilities, valid); yield each block of ``region`` as it becomes final."""
+    if not tiles:
+        return
+    last_col, last_row = max(t.col for t in tiles), max(t.row for t in tiles)
+    blender = ClassBlender(region, tiles[0].size, overlap_px, n_classes, last_col, last_row, every_class)
+    for tile in tiles:
+        yield from blender.add(tile, *tile_output(tile))
         if on_tile:
             on_tile()
-    rows = blender.release(blender.region.row_end, every_class)
-    if rows is not None:
-        yield rows
+
+
+def assemble(blocks: list[FinalBlock], window: PixelWindow) -> np.ndarray:
+    """(K, h, w) every class's probability over ``window`` from the blocks that tile it."""
+    first = blocks[0].probabilities
+    out = np.zeros((first.shape[0], window.height, window.width), np.float32)
+    for block in blocks:
+        r, c = block.row_off - window.row_off, block.col_off - window.col_off
+        out[:, r : r + block.height, c : c + block.width] = block.probabilities
+    return out

@@ -1,7 +1,7 @@
 """Class map → polygons per class with geodesic areas, and the length of linear classes (roads).
 
-Final rows of the class map come strip by strip; each class's pixels in a strip are traced pixel-exact
-(``vectorize.mask_to_geometry``: integer pixel corners mapped once, so pieces of neighbouring strips share
+Final blocks of the class map come tile by tile; each class's pixels in a block are traced pixel-exact
+(``vectorize.mask_to_geometry``: integer pixel corners mapped once, so pieces of neighbouring blocks share
 their edges exactly) and the pieces of a class are unioned once at the end: one dissolved (multi)polygon per
 class, or its connected regions (4-connected, as the pixels were traced), post-processed as objects are.
 Areas are ``measure``'s, so a class's polygon area is the sum of its pixels' geodesic areas.
@@ -25,7 +25,7 @@ from skimage.morphology import skeletonize
 from ..geo.crs import transform_xy
 from ..geo.measures import measure
 from ..geo.vectorize import PostProcess, mask_to_geometry, postprocess
-from .blend import NODATA, FinalRows
+from .blend import NODATA, FinalBlock
 
 #: words in a class name that make it linear (it gets a skeleton length)
 LINEAR_WORDS = ("road", "street", "highway", "track", "path", "rail", "river", "canal")
@@ -37,17 +37,19 @@ def is_linear(name: str) -> bool:
 
 
 class ClassPolygons:
-    """Collect each class's pixels strip by strip (``add``); ``regions``/``dissolved`` give the records."""
+    """Collect each class's pixels block by block (``add``); ``regions``/``dissolved`` give the records."""
 
     def __init__(self, transform: Affine, crs: CRS, class_names: tuple[str, ...], every_class: bool) -> None:
         self.transform, self.crs, self.class_names = transform, crs, class_names
         self.wanted = [every_class or is_linear(name) for name in class_names]
         self.pieces: list[list] = [[] for _ in class_names]
 
-    def add(self, rows: FinalRows, col_off: int) -> None:
-        for k in np.unique(rows.classes):
+    def add(self, block: FinalBlock) -> None:
+        for k in np.unique(block.classes):
             if k != NODATA and self.wanted[k]:
-                geometry = mask_to_geometry(rows.classes == k, self.transform, (col_off, rows.row_off))
+                geometry = mask_to_geometry(
+                    block.classes == k, self.transform, (block.col_off, block.row_off)
+                )
                 self.pieces[k].append(geometry)
 
     def union(self, k: int):

@@ -1,4 +1,4 @@
-"""The class GeoTIFF: one byte per pixel on the input raster's grid, written strip by strip, styled for QGIS.
+"""The class GeoTIFF: one byte per pixel on the input raster's grid, written block by block, styled for QGIS.
 
 The file covers the mapped extent in whole raster pixels (its transform is the raster's, moved to the
 extent's first pixel: the same grid, CRS and resolution), tiled 256 × 256 and DEFLATE-compressed, with
@@ -23,8 +23,9 @@ from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
 from ..errors import SamCoreError
+from ..geo.tiles import PixelWindow
 from ..io import atomic_output, write_text
-from .blend import NODATA, FinalRows
+from .blend import NODATA, FinalBlock
 
 BLOCK_PX = 256
 
@@ -44,7 +45,7 @@ def hex_rgb(colour: str) -> tuple[int, int, int]:
 
 
 class ClassRasterWriter:
-    """Open with the extent's grid; ``write`` final rows in order; ``close`` builds overviews and the style."""
+    """Open with the extent's grid; ``write`` final blocks; ``close`` builds overviews and the style."""
 
     def __init__(
         self,
@@ -90,10 +91,12 @@ class ClassRasterWriter:
         table[NODATA] = (0, 0, 0, 0)
         return table
 
-    def write(self, rows: FinalRows, first_row: int, col_off: int = 0) -> None:
-        """Rows at raster row ``rows.row_off``; ``first_row`` is the extent's first raster row."""
-        window = Window(col_off, rows.row_off - first_row, rows.classes.shape[1], rows.height)
-        self._ds.write(rows.classes, 1, window=window)
+    def write(self, block: FinalBlock, region: PixelWindow) -> None:
+        """A final block (raster pixels) into the file, which covers ``region``."""
+        window = Window(
+            block.col_off - region.col_off, block.row_off - region.row_off, block.width, block.height
+        )
+        self._ds.write(block.classes, 1, window=window)
 
     def close(self) -> Path:
         """Overviews, then the file and its style are committed (inside ``all_or_nothing``: with the rest)."""

@@ -33,7 +33,7 @@ from ..progress import TileProgress
 from ..prompting.prompt_files import PromptFile, read_prompt_file
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.model import LoadedModel
-from .blend import ClassBlender, blended_rows
+from .blend import assemble, blended_blocks
 from .head_file import SegmentationHead, load_segmentation_head
 from .mapping import MapOptions, head_stretch, map_tile_px, tile_probabilities
 
@@ -84,23 +84,13 @@ def label_objects(
     """Label every polygon of the layer ``objects`` (any CRS) on ``raster``; ``overlap``: segmentation heads'
     tiles, as for ``map``."""
     layer = read_prompt_file(objects)
-    if isinstance(head, ClassifierHead):
-        labeller = ObjectClassifier(raster, model, head, cache, is_cancelled)
-    else:
-        labeller = _Labeller(raster, model, head, overlap, cache, is_cancelled)
+    labeller = _open_labeller(raster, model, head, overlap, cache, is_cancelled)
     try:
         geometries = _on_raster(layer, labeller.crs)
-        tracker = TileProgress(len(geometries), progress)
-        labels = []
-        for index, geometry in enumerate(geometries):
-            if is_cancelled and is_cancelled():
-                raise Cancelled()
-            labels.append(labeller.label(geometry))
-            tracker.step(index + 1)
+        labels = _label_all(labeller, geometries, progress, is_cancelled)
         if not any(labels):
             raise SamCoreError(f"no object of {layer.name} overlaps the raster {Path(raster).name}")
-        calls = labeller.encoder.encoder_calls
-        return LabelledObjects(layer, geometries, labels, labeller.crs, calls)
+        return LabelledObjects(layer, geometries, labels, labeller.crs, labeller.encoder.encoder_calls)
     finally:
         labeller.close()
 
@@ -117,22 +107,29 @@ def label_geometries(
 ) -> list[dict | None]:
     """LABEL_FIELDS for each shapely geometry, already in the raster's CRS (the dock's accepted objects), as
     ``label_objects`` gives a layer's polygons; None for a geometry that is None, empty or off the raster."""
-    geometries = list(geometries)
-    if isinstance(head, ClassifierHead):
-        labeller = ObjectClassifier(raster, model, head, cache, is_cancelled)
-    else:
-        labeller = _Labeller(raster, model, head, overlap, cache, is_cancelled)
+    labeller = _open_labeller(raster, model, head, overlap, cache, is_cancelled)
     try:
-        tracker = TileProgress(len(geometries), progress)
-        labels = []
-        for index, geometry in enumerate(geometries):
-            if is_cancelled and is_cancelled():
-                raise Cancelled()
-            labels.append(labeller.label(geometry))
-            tracker.step(index + 1)
-        return labels
+        return _label_all(labeller, list(geometries), progress, is_cancelled)
     finally:
         labeller.close()
+
+
+def _open_labeller(raster, model, head: ObjectHead, overlap, cache, is_cancelled):
+    """The labeller of the head's kind (both have ``crs``, ``encoder``, ``label(geometry)``, ``close()``)."""
+    if isinstance(head, ClassifierHead):
+        return ObjectClassifier(raster, model, head, cache, is_cancelled)
+    return _Labeller(raster, model, head, overlap, cache, is_cancelled)
+
+
+def _label_all(labeller, geometries: list, progress, is_cancelled) -> list[dict | None]:
+    tracker = TileProgress(len(geometries), progress)
+    labels = []
+    for index, geometry in enumerate(geometries):
+        if is_cancelled and is_cancelled():
+            raise Cancelled()
+        labels.append(labeller.label(geometry))
+        tracker.step(index + 1)
+    return labels
 
 
 def _on_raster(layer: PromptFile, crs) -> list:
@@ -207,9 +204,9 @@ class _Labeller:
     def _probabilities(self, window: PixelWindow) -> np.ndarray:
         """(K, h, w) blended class probabilities over ``window``, as the class map has them."""
         tiles = self.grid.tiles_for_pixel_box(window.col_off, window.row_off, window.col_end, window.row_end)
-        blender = ClassBlender(window, self.tile_px, self.overlap, len(self.head.class_names))
-        rows = list(blended_rows(blender, tiles, self._tile, every_class=True))
-        return np.concatenate([r.probabilities for r in rows], axis=1)
+        n = len(self.head.class_names)
+        blocks = list(blended_blocks(window, tiles, self.overlap, n, self._tile, every_class=True))
+        return assemble(blocks, window)
 
     def _tile(self, tile):
         key = (tile.col, tile.row)

@@ -11,9 +11,9 @@ How a raster is mapped with a head trained on ``patch_px`` patches (the model's 
 - **Tiles** anchored to the raster's grid with a quarter tile of overlap, each encoded through the embedding
   cache (a second map of the same area costs no encoder pass), the head's softmax resized to the tile and
   blended across overlaps (``blend``), so the class map has no seam and does not depend on the extent.
-- **Output** strip by strip: the class GeoTIFF (``class_raster``), the area per class as the sum of its
+- **Output** block by block: the class GeoTIFF (``class_raster``), the area per class as the sum of its
   pixels' geodesic areas (``measures.pixel_areas_m2``), and, when asked, polygons (``class_polygons``).
-  A wide extent is worked in blocks of columns (``blend.column_blocks``): memory is flat in the raster's size.
+  Memory is flat in the raster's height and a quarter of a strip of tiles in its width (``blend``).
 
 The GeoTIFF is written under a temporary name and renamed once every tile is done; a cancel raises
 ``Cancelled`` and leaves no file.
@@ -42,7 +42,7 @@ from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.estimate import seconds_per_tile
 from ..sam.model import LoadedModel
-from .blend import NODATA, ClassBlender, FinalRows, blended_rows, column_blocks
+from .blend import NODATA, FinalBlock, blended_blocks
 from .class_polygons import ClassPolygons, is_linear
 from .class_raster import ClassRasterWriter
 from .head_file import SegmentationHead
@@ -174,10 +174,11 @@ def _map(source, model, head, out, extent, extent_crs, options, cache, progress,
     tile_px = map_tile_px(head, source, options)
     overlap = overlap_px(options.overlap, tile_px)
     grid = source.grid(tile_px, overlap)
+    if 2 * overlap > tile_px:
+        raise SamCoreError(f"the overlap ({overlap} px) may be at most half the tile ({tile_px} px)")
     n = len(head.class_names)
-    blocks = column_blocks(region, tile_px, grid.stride, n)
-    block_tiles = [grid.tiles_for_pixel_box(b.col_off, b.row_off, b.col_end, b.row_end) for b in blocks]
-    count = sum(map(len, block_tiles))
+    tiles = grid.tiles_for_pixel_box(region.col_off, region.row_off, region.col_end, region.row_end)
+    count = len(tiles)
     encoder = TileEncoder(model, source, cache)
     transform = source.transform
     window_transform = transform @ transform.translation(region.col_off, region.row_off)
@@ -211,12 +212,10 @@ def _map(source, model, head, out, extent, extent_crs, options, cache, progress,
             tracker.step(done[0])
 
     try:
-        for block, tiles in zip(blocks, block_tiles):
-            blender = ClassBlender(block, tile_px, overlap, n)
-            for rows in blended_rows(blender, tiles, output, on_tile=step):
-                writer.write(rows, region.row_off, block.col_off - region.col_off)
-                _count(result, rows, transform, source.crs, block.col_off)
-                polygons.add(rows, block.col_off)
+        for block in blended_blocks(region, tiles, overlap, n, output, on_tile=step):
+            writer.write(block, region)
+            _count(result, block, transform, source.crs)
+            polygons.add(block)
         if is_cancelled and is_cancelled():
             raise Cancelled()
         _vectors(result, polygons, options)
@@ -256,17 +255,16 @@ def tile_probabilities(
     return probability[0].numpy().astype(np.float32, copy=False), encoded.valid
 
 
-def _count(result: MapResult, rows: FinalRows, transform, crs: CRS, col_off: int) -> None:
-    """Add a strip's pixels, geodesic areas and probabilities to the per-class totals."""
-    areas = pixel_areas_m2(
-        transform, crs, np.arange(rows.row_off, rows.row_off + rows.height), col_off, rows.classes.shape[1]
-    )
-    codes = rows.classes.ravel()
+def _count(result: MapResult, block: FinalBlock, transform, crs: CRS) -> None:
+    """Add a block's pixels, geodesic areas and probabilities to the per-class totals."""
+    rows = np.arange(block.row_off, block.row_off + block.height)
+    areas = pixel_areas_m2(transform, crs, rows, block.col_off, block.width)
+    codes = block.classes.ravel()
     valid = codes != NODATA
     n = len(result.class_names)
     result.pixels += np.bincount(codes[valid], minlength=n)
     result.area_m2 += np.bincount(codes[valid], weights=areas.ravel()[valid], minlength=n)
-    result.probability_sum += np.bincount(codes[valid], weights=rows.probability.ravel()[valid], minlength=n)
+    result.probability_sum += np.bincount(codes[valid], weights=block.probability.ravel()[valid], minlength=n)
 
 
 def _vectors(result: MapResult, polygons: ClassPolygons, options: MapOptions) -> None:
