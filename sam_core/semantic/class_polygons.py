@@ -27,6 +27,9 @@ from ..geo.measures import measure
 from ..geo.vectorize import PostProcess, mask_to_geometry, postprocess
 from .blend import NODATA, FinalBlock
 
+#: a region's skeleton is found in windows of this many pixels, each with this margin of the region around it
+WINDOW_PX = 1024
+HALO_PX = 64
 #: words in a class name that make it linear (it gets a skeleton length)
 LINEAR_WORDS = ("road", "street", "highway", "track", "path", "rail", "river", "canal")
 
@@ -90,20 +93,34 @@ class ClassPolygons:
         return records
 
     def length_m(self, geometry) -> float:
-        """Skeleton length of one region in metres (its pixels rasterised back, pixel-centre rule)."""
-        inverse = ~self.transform
+        """Skeleton length of one region in metres (its pixels rasterised back, pixel-centre rule), window by
+        window: each ``WINDOW_PX`` square is skeletonised with a ``HALO_PX`` margin of the region around it
+        and counts the links that start inside it, so a region as large as the raster needs no mask of its
+        size (a road is far narrower than the halo, so its skeleton inside a window is the whole one's)."""
         xs, ys = shapely.get_coordinates(geometry).T
-        us, vs = inverse @ (xs, ys)
+        us, vs = ~self.transform @ (xs, ys)
         c0, r0 = math.floor(us.min()), math.floor(vs.min())
-        width, height = math.ceil(us.max()) - c0, math.ceil(vs.max()) - r0
-        window = self.transform @ Affine.translation(c0, r0)
-        mask = features.rasterize(
-            [geometry], (height + 2, width + 2), transform=window @ Affine.translation(-1, -1)
-        )
-        skeleton = skeletonize(mask.astype(bool))
-        steps = skeleton_steps(skeleton)
-        dx, dy = self.pixel_metres(c0 + width / 2, r0 + height / 2)
-        return float(steps[0] * dx + steps[1] * dy + steps[2] * math.hypot(dx, dy))
+        c1, r1 = math.ceil(us.max()), math.ceil(vs.max())
+        total = 0.0
+        for wr in range(r0, r1, WINDOW_PX):
+            for wc in range(c0, c1, WINDOW_PX):
+                w, h = min(WINDOW_PX, c1 - wc), min(WINDOW_PX, r1 - wr)
+                steps = self._window_steps(geometry, wc, wr, w, h)
+                if any(steps):
+                    dx, dy = self.pixel_metres(wc + w / 2, wr + h / 2)
+                    total += steps[0] * dx + steps[1] * dy + steps[2] * math.hypot(dx, dy)
+        return float(total)
+
+    def _window_steps(self, geometry, col: int, row: int, width: int, height: int) -> tuple[int, int, int]:
+        halo = HALO_PX
+        transform = self.transform @ Affine.translation(col - halo, row - halo)
+        shape = (height + 2 * halo, width + 2 * halo)
+        xs, ys = transform @ (np.array([0, shape[1]]), np.array([0, shape[0]]))
+        part = shapely.clip_by_rect(geometry, xs.min(), ys.min(), xs.max(), ys.max())
+        if part.is_empty:
+            return 0, 0, 0
+        mask = features.rasterize([part], shape, transform=transform).astype(bool)
+        return skeleton_steps(skeletonize(mask), (slice(halo, halo + height), slice(halo, halo + width)))
 
     def pixel_metres(self, u: float, v: float) -> tuple[float, float]:
         """Geodesic width and height of the pixel at raster pixel (u, v)."""
@@ -121,12 +138,18 @@ def _parts(geometry) -> list:
     return list(shapely.get_parts(geometry))
 
 
-def skeleton_steps(skeleton: np.ndarray) -> tuple[int, int, int]:
-    """(horizontal, vertical, diagonal) links between 8-neighbouring skeleton pixels; a diagonal link is
-    counted only where no two orthogonal links already join the pair (an L corner is two steps, not three)."""
-    s = skeleton.astype(bool)
-    horizontal = s[:, :-1] & s[:, 1:]
-    vertical = s[:-1, :] & s[1:, :]
-    down_right = s[:-1, :-1] & s[1:, 1:] & ~s[:-1, 1:] & ~s[1:, :-1]
-    down_left = s[:-1, 1:] & s[1:, :-1] & ~s[:-1, :-1] & ~s[1:, 1:]
-    return int(horizontal.sum()), int(vertical.sum()), int(down_right.sum() + down_left.sum())
+def skeleton_steps(skeleton: np.ndarray, core=(slice(None), slice(None))) -> tuple[int, int, int]:
+    """(horizontal, vertical, diagonal) links between 8-neighbouring skeleton pixels whose first pixel (top,
+    or left) lies in ``core``; a diagonal link is counted only where no two orthogonal links already join the
+    pair (an L corner is two steps, not three)."""
+    s = np.pad(skeleton.astype(bool), ((0, 1), (1, 1)))  # every link's second pixel exists
+    a = s[:-1, 1:-1]
+    horizontal = a & s[:-1, 2:]
+    vertical = a & s[1:, 1:-1]
+    down_right = a & s[1:, 2:] & ~s[:-1, 2:] & ~s[1:, 1:-1]
+    down_left = a & s[1:, :-2] & ~s[:-1, :-2] & ~s[1:, 1:-1]
+    return (
+        int(horizontal[core].sum()),
+        int(vertical[core].sum()),
+        int(down_right[core].sum() + down_left[core].sum()),
+    )

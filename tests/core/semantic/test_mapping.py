@@ -26,7 +26,7 @@ from sam_core.geo.overlap import blend_ramp
 from sam_core.geo.tiles import PixelWindow, TileGrid
 from sam_core.sam.model import load_model
 from sam_core.sam.random_weights import save_random_checkpoint, tiny_config
-from sam_core.semantic import blend
+from sam_core.semantic import blend, class_polygons
 from sam_core.semantic.blend import NODATA
 from sam_core.semantic.class_polygons import ClassPolygons
 from sam_core.semantic.head_file import new_segmentation_head, save_segmentation_head
@@ -252,7 +252,7 @@ def test_the_cli_writes_the_map_polygons_and_the_summary(tmp_path, checkpoint, h
 
 
 @pytest.mark.parametrize("name", ("utm", "geographic"))
-def test_a_road_is_as_long_as_its_skeleton_in_metres(name):
+def test_a_road_is_as_long_as_its_skeleton_in_metres(name, monkeypatch):
     """A 6 px band 200 px long, then an L of two such legs: the skeleton's length, in geodesic metres."""
     crs, transform = GRIDS[name]
     crs = CRS.from_user_input(crs)
@@ -262,7 +262,10 @@ def test_a_road_is_as_long_as_its_skeleton_in_metres(name):
     assert polygons.length_m(shapely.normalize(band)) == pytest.approx(200 * width_m, rel=0.04)
     leg = shapely.box(*(transform @ (204, 16)), *(transform @ (210, 216)))
     expected = 200 * width_m + 200 * height_m
-    assert polygons.length_m(shapely.union(band, leg)) == pytest.approx(expected, rel=0.04)
+    whole = polygons.length_m(shapely.union(band, leg))
+    assert whole == pytest.approx(expected, rel=0.04)
+    monkeypatch.setattr(class_polygons, "WINDOW_PX", 37)  # many windows: the same skeleton, link for link
+    assert polygons.length_m(shapely.union(band, leg)) == pytest.approx(whole, rel=1e-6)  # pixel size per window
 
 
 def test_label_objects_on_the_cli_keeps_the_fields_and_refuses_objects_off_the_raster(
