@@ -265,7 +265,8 @@ def test_a_road_is_as_long_as_its_skeleton_in_metres(name, monkeypatch):
     whole = polygons.length_m(shapely.union(band, leg))
     assert whole == pytest.approx(expected, rel=0.04)
     monkeypatch.setattr(class_polygons, "WINDOW_PX", 37)  # many windows: the same skeleton, link for link
-    assert polygons.length_m(shapely.union(band, leg)) == pytest.approx(whole, rel=1e-6)  # pixel size per window
+    # the same links; only the pixel size is taken per window (in degrees it changes with latitude)
+    assert polygons.length_m(shapely.union(band, leg)) == pytest.approx(whole, rel=1e-4)
 
 
 def test_label_objects_on_the_cli_keeps_the_fields_and_refuses_objects_off_the_raster(
