@@ -67,7 +67,7 @@ def test_a_desktop_start_registers_the_provider_with_every_algorithm(desktop):
     assert provider is not None and provider is plugin.provider
     algorithms = sys.modules[f"{NAME}.terrasam_processing.provider"].ALGORITHMS
     expected = {f"terrasam:{cls().name()}" for cls in algorithms}
-    assert len(expected) == 8
+    assert len(expected) == 11
     assert {a.id() for a in provider.algorithms()} == expected
     for algorithm_id in expected:
         assert registry.algorithmById(algorithm_id) is not None, algorithm_id
