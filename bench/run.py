@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.detect import bench_detect_memory
+from bench.fast_encoder import bench_fast_encoder
 from bench.finetune import bench_finetune
 from bench.mapping import bench_map_memory, bench_map_speed
 from bench.rasters import write_test_raster
@@ -347,6 +348,8 @@ GROUPS = {
     "detect": lambda work, _checkpoint: bench_detect_memory(work),
     # issue 13: class maps with a segmentation head (memory with a tiny model, speed with vit_b)
     "map": lambda work, vit_b: {**bench_map_memory(work), **bench_map_speed(work, vit_b)},
+    # issue 14: the encoder's candidate fast paths, time and fidelity against the bare fp32 forward
+    "fast": bench_fast_encoder,
 }
 
 
