@@ -7,6 +7,20 @@ from pathlib import Path
 from qgis.core import QgsProcessingFeedback, QgsProcessingUtils
 
 
+class CancelAtFirstProgress(QgsProcessingFeedback):
+    """Cancels the run as soon as it reports progress, keeping what it reported."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[float] = []
+        self.progressChanged.connect(self._progress)
+
+    def _progress(self, value: float) -> None:
+        self.seen.append(value)
+        if value > 0:
+            self.cancel()
+
+
 def temp_files() -> set[str]:
     root = Path(QgsProcessingUtils.tempFolder())
     return {str(p) for p in root.rglob("*")}

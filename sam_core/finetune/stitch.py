@@ -24,7 +24,7 @@ from affine import Affine
 from rasterio import features
 from shapely.geometry import MultiPolygon, Polygon, shape
 
-from ..geo.overlap import EDGE_WEIGHT, blend_ramp, blend_weight  # noqa: F401 - EDGE_WEIGHT: tests
+from ..geo.overlap import blend_ramp, blend_weight
 from ..geo.tiles import PixelWindow, Tile
 from ..geo.vectorize import mask_to_geometry
 

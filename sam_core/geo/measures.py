@@ -150,4 +150,6 @@ def pixel_areas_m2(
     if len(samples) == width:
         return areas
     columns = np.arange(width, dtype=float)
-    return np.stack([np.interp(columns, samples, row) for row in areas])
+    right = np.clip(np.searchsorted(samples, columns, side="right"), 1, len(samples) - 1)
+    t = (columns - samples[right - 1]) / (samples[right] - samples[right - 1])  # the same for every row
+    return areas[:, right - 1] * (1 - t) + areas[:, right] * t

@@ -11,6 +11,7 @@ class is the head's most probable one for that mean feature; the runner-up is th
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -24,6 +25,9 @@ from .cells import CellLayout, affine_params
 from .classify import ClassifyOptions, _open_working
 from .features import cell_valid_fraction
 from .head import ClassifierHead
+
+#: tiles whose encoder cells are kept for the next objects (4 MB each for vit_b)
+KEPT_TILES = 4
 
 
 class ObjectClassifier:
@@ -44,6 +48,7 @@ class ObjectClassifier:
         self.layout = CellLayout(self.source, model.img_size, options.overlap, gsd, head.patch_px)
         self.encoder = TileEncoder(model, self.source, cache)
         self.to_working = affine_params(~self.source.transform)
+        self._kept: OrderedDict = OrderedDict()
 
     @property
     def crs(self):
@@ -79,6 +84,20 @@ class ObjectClassifier:
             "runner_up_probability": float(p[second]),
         }
 
+    def _cells(self, tile) -> tuple[np.ndarray, np.ndarray]:
+        """The tile's encoder cells (C, G, G) and their valid fractions (G, G), kept for the next objects
+        (neighbouring objects share tiles: one copy off the device per tile, not per object)."""
+        key = (tile.col, tile.row)
+        if key not in self._kept:
+            encoded = self.encoder.encode(tile, self.is_cancelled)
+            embedding = encoded.embedding[0].float().cpu().numpy()
+            valid = cell_valid_fraction(encoded.valid, embedding.shape[-1]).numpy()
+            self._kept[key] = (embedding, valid)
+            while len(self._kept) > KEPT_TILES:
+                self._kept.popitem(last=False)
+        self._kept.move_to_end(key)
+        return self._kept[key]
+
     def _pool(self, tile, shape) -> tuple[np.ndarray, float]:
         """Sum of the encoder cells weighted by the object's area in each (owned part of the tile only)."""
         layout = self.layout
@@ -87,8 +106,7 @@ class ObjectClassifier:
         owned = shapely.intersection(shape, shapely.box(xlo, ylo, xhi, yhi))
         if owned.is_empty or owned.area <= 0:
             return np.zeros(0), 0.0
-        encoded = self.encoder.encode(tile, self.is_cancelled)
-        embedding = encoded.embedding[0].float().cpu().numpy()  # (C, G, G)
+        embedding, valid_fraction = self._cells(tile)
         g = embedding.shape[-1]
         step = tile.size / g
         u0, v0, u1, v1 = owned.bounds
@@ -103,7 +121,6 @@ class ObjectClassifier:
         jj, ii = np.meshgrid(np.asarray(rows), np.asarray(cols), indexing="ij")
         x0, y0 = tile.window.col_off + ii * step, tile.window.row_off + jj * step
         areas = shapely.area(shapely.intersection(shapely.box(x0, y0, x0 + step, y0 + step), owned))
-        valid = cell_valid_fraction(encoded.valid, g).numpy()[jj, ii]
-        weights = areas * valid
+        weights = areas * valid_fraction[jj, ii]
         cells = embedding[:, jj, ii]  # (C, rows, cols)
         return (cells * weights[None]).sum(axis=(1, 2)), float(weights.sum())

@@ -100,11 +100,10 @@ class ClassBlender:
     def add(self, tile: Tile, probability: np.ndarray, valid: np.ndarray) -> list[FinalBlock]:
         """``probability`` (K, tile, tile) on the tile's pixels; ``valid`` (tile, tile) bool."""
         if self.row != tile.row:
-            self._start_row(tile.row)
+            self.row, self.col = tile.row, None
         self._start_tile(tile.col)
         weight = np.outer(self.ramp, self.ramp) * valid
         weighted = probability * weight
-        s, t = self.stride, self.tile
         top, bottom = self._owned_rows(tile.row)
         x0, x1 = max(tile.window.col_off, self.region.col_off), min(tile.window.col_end, self.region.col_end)
         if x1 <= x0:
@@ -113,12 +112,12 @@ class ClassBlender:
         if bottom > top:  # the owned rows, into the work window (its columns are the tile's)
             ty = slice(top - tile.window.row_off, bottom - tile.window.row_off)
             self.work[:, : bottom - top, tx] += weighted[:, ty, tx]
-        carry_end = min(tile.window.row_off + t, self.region.row_end)
+        carry_end = min(tile.window.row_end, self.region.row_end)
         if tile.row != self.last_row and carry_end > bottom:  # the rows the next tile row overlaps
             cy = slice(bottom - tile.window.row_off, carry_end - tile.window.row_off)
             cx = slice(x0 - self.region.col_off, x1 - self.region.col_off)
             self.carry[:, : carry_end - bottom, cx] += weighted[:, cy, tx]
-        return self._release(tile, top, bottom, s)
+        return self._release(tile, top, bottom)
 
     def _owned_rows(self, row: int) -> tuple[int, int]:
         start = row * self.stride
@@ -129,9 +128,6 @@ class ClassBlender:
         start = col * self.stride
         end = start + (self.tile if col == self.last_col else self.stride)
         return max(start, self.region.col_off), min(end, self.region.col_end)
-
-    def _start_row(self, row: int) -> None:
-        self.row, self.col = row, None
 
     def _start_tile(self, col: int) -> None:
         """Shift the work window to the tile's columns (keeping the previous tile's overlap) and bring in
@@ -149,21 +145,18 @@ class ClassBlender:
         rows = min(bottom - top, max(0, self.row * s + o - top))  # owned rows the carry holds
         c0 = col * s + fresh
         x0, x1 = max(c0, self.region.col_off), min(col * s + t, self.region.col_end)
-        if rows > 0 and x1 > x0 and self.row * s >= self.region.row_off:
-            carry = self.carry[:, :rows, x0 - self.region.col_off : x1 - self.region.col_off]
-            self.work[:, :rows, x0 - col * s : x1 - col * s] += carry
-        elif rows > 0 and x1 > x0:  # the extent starts inside the carried rows: the carry is offset
-            skip = self.region.row_off - self.row * s
+        if rows > 0 and x1 > x0:
+            skip = max(0, self.region.row_off - self.row * s)  # the extent may start inside the carried rows
             carry = self.carry[:, skip : skip + rows, x0 - self.region.col_off : x1 - self.region.col_off]
             self.work[:, :rows, x0 - col * s : x1 - col * s] += carry
         if x1 > x0:  # consumed: these columns now collect what this row leaves for the next
             self.carry[:, :, x0 - self.region.col_off : x1 - self.region.col_off] = 0
 
-    def _release(self, tile: Tile, top: int, bottom: int, s: int) -> list[FinalBlock]:
+    def _release(self, tile: Tile, top: int, bottom: int) -> list[FinalBlock]:
         c0, c1 = self._owned_cols(tile.col)
         if bottom <= top or c1 <= c0:
             return []
-        local = slice(c0 - tile.col * s, c1 - tile.col * s)
+        local = slice(c0 - tile.window.col_off, c1 - tile.window.col_off)
         return [finalise(self.work[:, : bottom - top, local], c0, top, self.every_class)]
 
 

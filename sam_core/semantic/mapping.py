@@ -191,11 +191,21 @@ def _map(source, model, head, out, extent, extent_crs, options, cache, progress,
         head.class_names,
         head.colours,
     )
-    zeros = np.zeros(n)
     result = MapResult(
-        str(out), source.crs, head.class_names, head.colours, np.zeros(n, np.int64), zeros.copy(), zeros.copy(),
-        count, tile_px, overlap, 0, region.width, region.height,
-    )  # fmt: skip
+        out=str(out),
+        crs=source.crs,
+        class_names=head.class_names,
+        colours=head.colours,
+        pixels=np.zeros(n, np.int64),
+        area_m2=np.zeros(n),
+        probability_sum=np.zeros(n),
+        tiles=count,
+        tile_px=tile_px,
+        overlap_px=overlap,
+        encoder_calls=0,
+        width=region.width,
+        height=region.height,
+    )
     polygons = ClassPolygons(transform, source.crs, head.class_names, options.polygons is not None)
     tracker = TileProgress(count, progress, count * seconds_per_tile(model) if progress else None)
     tracker.step(0)

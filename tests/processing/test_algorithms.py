@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import rasterio
 from cancel_helpers import CancelMidTile
-from processing_helpers import run
+from processing_helpers import CancelAtFirstProgress, run
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -254,18 +254,6 @@ def test_segment_everything_writes_measured_objects_to_a_file(processing, sam, r
     assert_object_style(layer)  # which a fresh layer on the file loads
     for feature in layer.getFeatures():
         assert feature["area_m2"] == pytest.approx(ellipsoidal_area(feature, layer.crs()), rel=1e-4)
-
-
-class CancelAtFirstProgress(QgsProcessingFeedback):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[float] = []
-        self.progressChanged.connect(self._progress)
-
-    def _progress(self, value: float) -> None:
-        self.seen.append(value)
-        if value > 0:
-            self.cancel()
 
 
 def engine_children() -> list[int]:

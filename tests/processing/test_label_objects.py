@@ -16,7 +16,7 @@ import pytest
 import rasterio
 import torch
 from affine import Affine
-from processing_helpers import run
+from processing_helpers import CancelAtFirstProgress, run
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -240,18 +240,6 @@ def test_a_bad_head_file_is_a_clear_error_and_writes_nothing(processing, setup, 
         out = str(tmp_path / "labelled.gpkg")
         run(processing, "labelobjects", parameters(setup, HEAD=setup["checkpoint"], OUTPUT=out))
     assert list(tmp_path.iterdir()) == []
-
-
-class CancelAtFirstProgress(QgsProcessingFeedback):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[float] = []
-        self.progressChanged.connect(self._progress)
-
-    def _progress(self, value: float) -> None:
-        self.seen.append(value)
-        if value > 0:
-            self.cancel()
 
 
 def test_a_cancelled_run_leaves_no_file(processing, setup, tmp_path, tmp_path_factory):

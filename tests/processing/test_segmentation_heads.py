@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from processing_helpers import run
+from processing_helpers import CancelAtFirstProgress, run
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -289,18 +289,6 @@ def test_an_extent_in_another_crs_maps_the_raster_pixels_it_covers_and_dissolves
     assert sum(f["area_m2"] for f in polygons.getFeatures()) == pytest.approx(
         result["AREA_HA"] * 1e4, rel=1e-6
     )
-
-
-class CancelAtFirstProgress(QgsProcessingFeedback):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[float] = []
-        self.progressChanged.connect(self._progress)
-
-    def _progress(self, value: float) -> None:
-        self.seen.append(value)
-        if value > 0:
-            self.cancel()
 
 
 def test_a_cancelled_map_leaves_no_file(processing, trained, tmp_path):
