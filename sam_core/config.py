@@ -23,9 +23,13 @@ GRID_OVERLAP = 128
 #: land-cover classification tiles do not overlap by default (each cell takes its nearest tile)
 CLASSIFY_OVERLAP = 0
 
-#: where the model runs; "auto" takes a GPU when there is one
-DEVICES = ("auto", "cpu", "cuda")
+#: where the model runs; "auto" takes a GPU (CUDA, else Apple MPS) when there is one
+DEVICES = ("auto", "cpu", "cuda", "mps")
 DEVICE = "auto"
+#: the encoder's path: "auto" takes the fastest one that passes the fidelity check on this machine
+#: (``sam_core.sam.precision``); fp32 is exact, bf16 and int8 are the fast ones
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+PRECISION = "auto"
 
 #: segment everything: SAM's prompt grid and quality thresholds (a little below SAM's 0.88/0.95 for
 #: small, low-contrast aerial objects)

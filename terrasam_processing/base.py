@@ -26,6 +26,7 @@ from .runner import EngineRunner, Workspace, engine_status
 
 #: the dock's settings (ui/controller.py): the same checkpoint, head, device and embedding cache by default
 DEVICES = list(defaults.DEVICES)
+PRECISIONS = list(defaults.PRECISIONS)
 
 
 def _setting(name: str) -> str | None:
@@ -59,6 +60,7 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
     EXTENT = "EXTENT"
     BANDS = "BANDS"
     DEVICE = "DEVICE"
+    PRECISION = "PRECISION"
     CACHE_DIR = "CACHE_DIR"
     TILE_SIZE = "TILE_SIZE"
     OVERLAP = "OVERLAP"
@@ -191,6 +193,17 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
                 )
             )
         )
+        precision = _setting("precision")
+        self.addParameter(
+            advanced(
+                QgsProcessingParameterEnum(
+                    self.PRECISION,
+                    TerraSAMAlgorithm.tr("Precision (auto: the fastest path that passes the fidelity check)"),
+                    PRECISIONS,
+                    defaultValue=PRECISIONS.index(precision if precision in PRECISIONS else defaults.PRECISION),
+                )
+            )
+        )
 
     # -- their command-line form ----------------------------------------------------------------------------
 
@@ -219,6 +232,7 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
                 args.append(f"--bands={bands.strip(',')}")
         if self.parameterDefinition(self.DEVICE) is not None:
             args += ["--device", DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]]
+            args += ["--precision", PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)]]
         if self.parameterDefinition(self.CACHE_DIR) is not None:
             cache = self.parameterAsFile(parameters, self.CACHE_DIR, context)
             cache = cache or (settings.cache_dir() if self.SHARES_DOCK_CACHE else "")

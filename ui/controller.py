@@ -64,7 +64,8 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
         for combo in d.band_combos:
             combo.currentIndexChanged.connect(self._bands_changed)
         d.checkpoint_widget.fileChanged.connect(self.load_model)
-        d.device_combo.currentTextChanged.connect(self._device_changed)
+        d.device_combo.currentTextChanged.connect(lambda text: self._device_changed("device", text))
+        d.precision_combo.currentTextChanged.connect(lambda text: self._device_changed("precision", text))
         d.point_action.triggered.connect(lambda: self.canvas.setMapTool(self.point_tool))
         d.box_action.triggered.connect(lambda: self.canvas.setMapTool(self.box_tool))
         d.undo_action.triggered.connect(self.undo)
@@ -94,6 +95,9 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
     def _restore_settings(self) -> None:
         device = settings.value("device", config.DEVICE)
         self.dock.device_combo.setCurrentText(device if device in config.DEVICES else config.DEVICE)
+        precision = settings.value("precision", config.PRECISION)
+        known = precision in config.PRECISIONS
+        self.dock.precision_combo.setCurrentText(precision if known else config.PRECISION)
         self.dock.head_widget.setFilePath(settings.value("head"))
         self.dock.segmentation_head_widget.setFilePath(settings.value("segmentation_head"))
         checkpoint = settings.value("checkpoint")
@@ -161,12 +165,17 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
             return
         self.dock.model_label.setText(self.tr("Loading…"))
         self.loading = LoadModelTask(
-            self.engine, path, self.dock.device_combo.currentText(), self._model_loaded
+            self.engine,
+            path,
+            self.dock.device_combo.currentText(),
+            self._model_loaded,
+            self.dock.precision_combo.currentText(),
         )
         self._start(self.loading)
 
-    def _device_changed(self, device: str) -> None:
-        settings.set_value("device", device)
+    def _device_changed(self, name: str, value: str) -> None:
+        """Device or precision chosen: remembered, and the model loaded again to run there."""
+        settings.set_value(name, value)
         if self.dock.checkpoint_widget.filePath():
             self.load_model(self.dock.checkpoint_widget.filePath())
 
@@ -180,7 +189,7 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
             self.error(task.error or self.tr("Loading the model was cancelled."))
             return
         self.model = task.result  # the engine forgets which tiles were encoded with the last one
-        self.dock.model_label.setText(f"{self.model['describe']} — {self.model['device']}")
+        self.dock.model_label.setText(f"{self.model['describe']} — {self.model['runs_on']}")
         self._new_session()
         self._load_segmentation_head()
         if self.bands is None and self.layer is None:

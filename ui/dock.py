@@ -129,6 +129,12 @@ class TerraSAMDock(QgsDockWidget):
         self.device_combo = QComboBox()
         self.device_combo.addItems(list(config.DEVICES))
         form.addRow(self.tr("Device"), self.device_combo)
+        self.precision_combo = QComboBox()
+        self.precision_combo.addItems(list(config.PRECISIONS))
+        self.precision_combo.setToolTip(
+            self.tr("auto: the fastest encoder path that passes the fidelity check on this machine")
+        )
+        form.addRow(self.tr("Precision"), self.precision_combo)
         return group
 
     def _tools_group(self) -> QGroupBox:

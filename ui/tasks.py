@@ -70,8 +70,8 @@ def describe(progress) -> str:
 
 
 class LoadModelTask(EngineTask):
-    def __init__(self, engine, checkpoint: str, device: str, done: Callable) -> None:
-        params = {"checkpoint": checkpoint, "device": device}
+    def __init__(self, engine, checkpoint: str, device: str, done: Callable, precision: str = "auto") -> None:
+        params = {"checkpoint": checkpoint, "device": device, "precision": precision}
         super().__init__("TerraSAM: load model", engine, "load_model", params, done)
 
 

@@ -63,12 +63,26 @@ def add_engine_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--bands", type=bands, help="1 or 3 band numbers (default: RGB / first three)")
     command.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
-    command.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+    add_device_options(command)
     command.add_argument(
         "--tile-size",
         type=whole(16),
         help="tile side in source pixels (default: the model's: a fine-tuned model's learned scale, "
         f"else {config.TILE_SIZE})",
+    )
+
+
+def add_device_options(command: argparse.ArgumentParser) -> None:
+    """Where and how the model runs: every command that loads one takes these three."""
+    command.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+    command.add_argument(
+        "--precision",
+        default=config.PRECISION,
+        choices=config.PRECISIONS,
+        help="encoder path: auto (default) takes the fastest one that passes the fidelity check here",
+    )
+    command.add_argument(
+        "--threads", type=whole(1), help="CPU threads for the model (default: the physical cores)"
     )
 
 

@@ -62,7 +62,7 @@ def cmd_detect(args) -> int:
         simplify_px=args.simplify_px,
     )
     with RasterSource(args.raster, bands=args.bands) as source:
-        model = load_model(args.checkpoint, args.device)
+        model = load_model(args.checkpoint, args.device, args.precision)
         result = detect_objects(
             source, model, args.extent, extent_crs, options, EmbeddingCache(args.cache_dir), progress
         )

@@ -61,7 +61,7 @@ def cmd_everything(args) -> int:
         largest_part_only=args.largest_part_only,
     )
     with RasterSource(args.raster, bands=args.bands) as source:
-        model = load_model(args.checkpoint, args.device)
+        model = load_model(args.checkpoint, args.device, args.precision)
         result = segment_everything(
             source,
             model,

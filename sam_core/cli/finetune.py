@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import config
 from ..io import all_or_nothing, strict_json
-from .common import bands, progress, user_cache
+from .common import add_device_options, bands, progress, user_cache
 from .options import SEED_MAX, real, whole
 
 PROMPTS = ("box", "point", "patch")
@@ -79,7 +78,7 @@ def add_finetune_command(commands) -> None:
     )
     tune.add_argument("--report-dir", help="metrics and plots (default: next to --out, named <out>_report)")
     tune.add_argument("--cache-dir", help="embedding cache (default: ~/.cache/terrasam/finetune)")
-    tune.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+    add_device_options(tune)
 
 
 def open_data(args):
@@ -146,7 +145,7 @@ def cmd_finetune(args) -> int:
         seed=args.seed,
     )
     options.validate()
-    model = load_model(args.checkpoint, args.device)
+    model = load_model(args.checkpoint, args.device, args.precision)
     result = finetune_decoder(
         tuning, model, options, EmbeddingCache(cache_dir, max_items=4096), progress=progress
     )

@@ -7,7 +7,7 @@ import argparse
 
 from .. import config
 from ..io import all_or_nothing, strict_json
-from .common import add_extent_options, bands, progress, user_cache
+from .common import add_device_options, add_extent_options, bands, progress, user_cache
 from .options import SEED_MAX, real, whole
 
 
@@ -55,7 +55,7 @@ def add_landcover_commands(commands) -> None:
     )
     train.add_argument("--report-dir", help="metrics and plots (default: next to --out, named <out>_report)")
     train.add_argument("--cache-dir", help="feature cache (default: ~/.cache/terrasam/features)")
-    train.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+    add_device_options(train)
 
     cls = commands.add_parser("classify", help="classify a raster into land-cover cells with a trained head")
     cls.add_argument("raster")
@@ -79,7 +79,7 @@ def add_landcover_commands(commands) -> None:
         help=f"tile overlap in pixels (default {config.CLASSIFY_OVERLAP})",
     )
     cls.add_argument("--cache-dir", help="keep tile embeddings here so later runs skip the encoder")
-    cls.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+    add_device_options(cls)
     cls.add_argument(
         "--allow-upsample",
         type=real(1),
@@ -117,7 +117,7 @@ def cmd_train_classifier(args) -> int:
         gsd_m=args.gsd_m,
     )
     options.validate()
-    model = load_model(args.checkpoint, args.device)
+    model = load_model(args.checkpoint, args.device, args.precision)
     result = train_classifier(patches, model, options, EmbeddingCache(cache_dir), progress=progress)
     with all_or_nothing():
         write_report(result, report_dir)
@@ -155,7 +155,7 @@ def cmd_classify(args) -> int:
     options.validate()
     head = load_head(args.head)
     check_resolution(args.raster, head, options)  # a too-coarse raster is refused before the model loads
-    model = load_model(args.checkpoint, args.device)
+    model = load_model(args.checkpoint, args.device, args.precision)
     result = classify_raster(
         args.raster,
         model,

@@ -88,11 +88,14 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, threads_default: bool = False) -> int:
+    """Run one command; ``threads_default`` (the process entry point) sets torch's threads to the physical
+    cores when ``--threads`` is not given (a test calling ``main`` keeps its own)."""
     reset_progress()
     try:
         args = build_parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
         check_args(args)
+        _set_threads(args, threads_default)
         return COMMANDS[args.command](args)
     except SamCoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -111,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def _set_threads(args, by_default: bool) -> None:
+    if not hasattr(args, "threads") or (args.threads is None and not by_default):
+        return
+    from ..sam.hardware import set_threads
+
+    set_threads(args.threads)
+
+
 def _exit_now(code: int) -> None:
     """End the process at once: a cancel must land within a second or two, and the interpreter's own
     shutdown with torch loaded takes seconds more. Outputs are renamed into place only on success and their
@@ -123,7 +134,7 @@ def _exit_now(code: int) -> None:
 
 
 def run() -> None:
-    code = main()
+    code = main(threads_default=True)
     if code == EXIT_INTERRUPTED:
         _exit_now(code)
     sys.exit(code)

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from .. import config
 from ..io import all_or_nothing, strict_json
-from .common import add_engine_options, add_extent_options, progress
+from .common import add_device_options, add_engine_options, add_extent_options, progress
 from .options import real
 
 
@@ -58,7 +57,7 @@ def cmd_map(args) -> int:
     )
     options.validate()
     head = load_segmentation_head(args.head)
-    model = load_model(args.checkpoint, args.device)
+    model = load_model(args.checkpoint, args.device, args.precision)
     extent_crs = parse_crs(args.extent_crs) if args.extent_crs else None
     with all_or_nothing():
         result = map_classes(
@@ -118,7 +117,7 @@ def add_label_command(commands) -> None:
     )
     label.add_argument("--overlap", type=real(0), default=0.25, help="tile overlap, as for map")
     label.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
-    label.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+    add_device_options(label)
 
 
 def cmd_label_objects(args) -> int:
@@ -131,7 +130,7 @@ def cmd_label_objects(args) -> int:
     from ..schema import LABEL_FIELDS
     from ..semantic.label_objects import label_objects, load_object_head
 
-    model = load_model(args.checkpoint, args.device)
+    model = load_model(args.checkpoint, args.device, args.precision)
     head = load_object_head(args.head, model)
     result = label_objects(
         args.raster, args.objects, model, head, args.overlap, EmbeddingCache(args.cache_dir), progress

@@ -79,7 +79,7 @@ def cmd_encode(args) -> int:
         tiles = grid.tiles_for_extent(*args.extent, extent_crs) if args.extent else grid.tiles()
         if not tiles:
             raise SamCoreError("the extent does not overlap the raster")
-        model = load_model(args.checkpoint, args.device)
+        model = load_model(args.checkpoint, args.device, args.precision)
         encoder = TileEncoder(model, source, EmbeddingCache(args.cache_dir, max_items=1))
         encoded = encoder.encode_all(tiles, progress=progress)
     summary = {
@@ -183,7 +183,7 @@ class _open_segmenter:
             tile_size = tile_size_of(self.args)  # the model's learned scale unless --tile-size says otherwise
             if self.check is not None:
                 self.check(self.source.grid(tile_size, prompt_overlap(tile_size)))
-            model = load_model(self.args.checkpoint, self.args.device)
+            model = load_model(self.args.checkpoint, self.args.device, self.args.precision)
             return Segmenter(self.source, model, EmbeddingCache(self.args.cache_dir), tile_size=tile_size)
         except BaseException:
             self.source.close()

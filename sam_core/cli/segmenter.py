@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import config
 from ..io import all_or_nothing, strict_json
-from .common import bands, progress, user_cache
+from .common import add_device_options, bands, progress, user_cache
 from .options import SEED_MAX, real, whole
 
 HEADS = ("sam-conv", "sam-vit", "unet")
@@ -87,7 +86,7 @@ def add_segmenter_command(commands) -> None:
     )
     train.add_argument("--report-dir", help="metrics and plots (default: next to --out, named <out>_report)")
     train.add_argument("--cache-dir", help="embedding cache (default: ~/.cache/terrasam/segmenter)")
-    train.add_argument("--device", default=config.DEVICE, choices=config.DEVICES)
+    add_device_options(train)
 
 
 def cmd_train_segmenter(args) -> int:
@@ -117,7 +116,7 @@ def cmd_train_segmenter(args) -> int:
     ]
     for option in options:
         option.validate()
-    model = load_model(args.checkpoint, args.device)
+    model = load_model(args.checkpoint, args.device, args.precision)
     if data is None:  # twice the encoder's input: a chip is 2×2 patches, none of them mostly padding
         data = _open_data(args, raster, 2 * model.img_size)
     cache = EmbeddingCache(cache_dir, max_items=4096)

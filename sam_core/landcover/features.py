@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import Cancelled, SamCoreError
-from ..sam.embeddings import EmbeddingCache, prepare_image
+from ..sam.embeddings import EmbeddingCache, encode_input, prepare_image
 from ..sam.model import LoadedModel
 from .patches import PatchSet
 
@@ -131,14 +131,15 @@ def extract_features(
 
 
 def _key(patches: PatchSet, model: LoadedModel, mode: str, group: list[int]) -> str:
-    parts = [mode, model.info.fingerprint, str(model.img_size), patches.pixel_key]
+    parts = [mode, model.info.fingerprint, str(model.img_size), patches.pixel_key, model.precision]
     parts.extend(patches.digests[i] for i in group)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def _encode(model: LoadedModel, rgb: np.ndarray, valid: np.ndarray) -> torch.Tensor:
     with torch.inference_mode():
-        return model.sam.image_encoder(prepare_image(model, rgb, valid))[0]
+        x = prepare_image(model, rgb, valid)
+    return encode_input(model, x)[0]
 
 
 def _encode_packed(patches: PatchSet, model: LoadedModel, group: list[int]) -> np.ndarray:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .embeddings import EmbeddingCache, prepare_image, run_image_encoder
+from .embeddings import EmbeddingCache, encode_input, prepare_image
 from .model import LoadedModel
 
 
@@ -34,7 +34,8 @@ class ArrayEncoder:
 
     def array_key(self, rgb: np.ndarray, inside: np.ndarray) -> str:
         content = hashlib.sha256(rgb.tobytes() + np.packbits(inside).tobytes()).hexdigest()
-        parts = (self.tag, self.model.info.fingerprint, content, *self.sizes, str(self.model.img_size))
+        model = self.model
+        parts = (self.tag, model.info.fingerprint, content, *self.sizes, str(model.img_size), model.precision)
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def encode_array(
@@ -61,7 +62,7 @@ class ArrayEncoder:
         start = time.perf_counter()
         with torch.inference_mode():
             x = prepare_image(self.model, rgb, inside)
-            out = run_image_encoder(self.model.sam.image_encoder, x, is_cancelled).cpu().numpy()
+        out = encode_input(self.model, x, is_cancelled).cpu().numpy()
         self.encoder_calls += 1
         self.seconds += time.perf_counter() - start
         return np.ascontiguousarray(out, np.float32)

@@ -202,6 +202,7 @@ class TileEncoder:
             self.source.stretch.key,
             str(tile_size),
             str(self.model.img_size),
+            self.model.precision,  # a bf16 or int8 embedding is not the fp32 one
         )
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
@@ -209,12 +210,18 @@ class TileEncoder:
         self, rgb: np.ndarray, valid: np.ndarray, is_cancelled: Callable[[], bool] | None = None
     ) -> np.ndarray:
         self.encoder_calls += 1
-        with torch.inference_mode():
-            x = self.prepare(rgb, valid)
-            return run_image_encoder(self.model.sam.image_encoder, x, is_cancelled).cpu().numpy()
+        return encode_input(self.model, self.prepare(rgb, valid), is_cancelled).cpu().numpy()
 
     def prepare(self, rgb: np.ndarray, valid: np.ndarray) -> torch.Tensor:
         return prepare_image(self.model, rgb, valid)
+
+
+def encode_input(
+    model: LoadedModel, x: torch.Tensor, is_cancelled: Callable[[], bool] | None = None
+) -> torch.Tensor:
+    """The model's encoder on a prepared input, on the model's precision path; float32 out, whatever ran."""
+    with torch.inference_mode(), model.autocast():
+        return run_image_encoder(model.sam.image_encoder, x, is_cancelled).float()
 
 
 def run_image_encoder(

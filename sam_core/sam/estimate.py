@@ -25,9 +25,7 @@ def encoder_flops(encoder: torch.nn.Module) -> float:
     patch = encoder.patch_embed.proj.kernel_size[0]
     side = encoder.img_size // patch
     tokens = side * side
-    weights = sum(
-        m.weight.numel() for m in encoder.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))
-    )
+    weights = sum(_weight(m).numel() for m in encoder.modules() if isinstance(m, WEIGHTED))
     flops = 2.0 * weights * tokens  # every linear and convolution weight meets every token once
     for block in getattr(encoder, "blocks", []):
         dim, window = block.attn.qkv.in_features, block.window_size
@@ -37,6 +35,14 @@ def encoder_flops(encoder: torch.nn.Module) -> float:
         else:
             flops += 4.0 * tokens * tokens * dim
     return flops
+
+
+WEIGHTED = (torch.nn.Linear, torch.nn.Conv2d, torch.ao.nn.quantized.dynamic.Linear)
+
+
+def _weight(module: torch.nn.Module) -> torch.Tensor:
+    weight = module.weight
+    return weight() if callable(weight) else weight  # an int8 Linear's weight is a method
 
 
 def device_flops_per_s(device: torch.device) -> float:
@@ -58,4 +64,6 @@ def device_flops_per_s(device: torch.device) -> float:
 def seconds_per_tile(model) -> float:
     """Estimated seconds for one encoder pass of ``model`` (a ``LoadedModel``) on its device."""
     device = torch.device(model.device)
-    return encoder_flops(model.sam.image_encoder) / (ENCODER_EFFICIENCY * device_flops_per_s(device))
+    fp32 = encoder_flops(model.sam.image_encoder) / (ENCODER_EFFICIENCY * device_flops_per_s(device))
+    choice = getattr(model, "choice", None)  # a fast path measured its speed-up when auto chose it
+    return fp32 / (choice.speedup if choice is not None and choice.speedup else 1.0)

@@ -7,6 +7,7 @@ tiny test models go through this one code path. ``torch.load(weights_only=True)`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -19,6 +20,9 @@ from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncode
 
 from .. import config
 from ..errors import SamCoreError
+from .checkpoints import user_cache
+from .hardware import Hardware, detect, resolve_device
+from .precision import PrecisionChoice, apply_precision, check_requested, choose_precision
 from .tuned import TunedInfo, read_sidecar
 
 #: (embed_dim, depth, global blocks) → the official names.
@@ -94,6 +98,21 @@ class LoadedModel:
     sam: Sam
     info: ModelInfo
     device: torch.device
+    precision: str = "fp32"  # the path chosen for this machine (``sam.precision``): fp32, bf16 or int8
+    hardware: Hardware | None = None
+    choice: PrecisionChoice | None = None
+
+    def describe_device(self) -> str:
+        """What runs the model and why: ``cpu: 2 threads, bf16 (AVX-512 BF16); …``."""
+        hardware = self.hardware or detect(self.device)
+        text = hardware.describe(self.precision)
+        return f"{text} — {self.choice.reason}" if self.choice else text
+
+    def autocast(self):
+        """The context the encoder and the decoder run in: bf16 autocast on the bf16 path, else none."""
+        if self.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     @property
     def img_size(self) -> int:
@@ -246,19 +265,18 @@ def fingerprint_file(path: str | os.PathLike, chunk: int = 1 << 20, samples: int
     return digest.hexdigest()
 
 
-def resolve_device(name: str = config.DEVICE) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SamCoreError("device 'cuda' was asked for but no CUDA GPU is available; use --device cpu")
-    if name not in ("cpu", "cuda"):
-        raise SamCoreError(f"unknown device {name!r}: use auto, cpu or cuda")
-    return torch.device(name)
-
-
-def load_model(path: str | os.PathLike, device: str = config.DEVICE) -> LoadedModel:
-    """Checkpoint file → ready SAM in eval mode on the chosen device."""
-    target = resolve_device(device)
+def load_model(
+    path: str | os.PathLike,
+    device: str = config.DEVICE,
+    precision: str = config.PRECISION,
+    verdicts: Path | None | bool = True,
+) -> LoadedModel:
+    """Checkpoint file → ready SAM in eval mode on the chosen device, on the chosen path (``precision``:
+    ``auto`` measures once per checkpoint and machine, recorded in ``verdicts``: True for the user's
+    cache, a path, or None for this process only)."""
+    target, why = resolve_device(device)
+    hardware = detect(target, why)
+    check_requested(precision, hardware)  # before the weights are read: a bad option fails fast
     tuned = read_sidecar(path)  # a damaged sidecar fails before the weights are read
     state = read_state_dict(path)
     config = infer_config(state)
@@ -272,4 +290,7 @@ def load_model(path: str | os.PathLike, device: str = config.DEVICE) -> LoadedMo
         sam.mask_threshold = tuned.logit_threshold  # SAM thresholds logits: the sidecar's p as a logit
     n_params = sum(p.numel() for p in sam.parameters())
     info = ModelInfo(str(path), config, n_params, fingerprint_file(path), tuned)
-    return LoadedModel(sam, info, target)
+    store = user_cache("precision.json") if verdicts is True else verdicts or None
+    choice = choose_precision(precision, sam, info.fingerprint, hardware, store)
+    apply_precision(sam, choice.precision)
+    return LoadedModel(sam, info, target, choice.precision, hardware, choice)

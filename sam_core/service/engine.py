@@ -98,10 +98,14 @@ class Engine:
             self._cache = EmbeddingCache(self.cache_dir, max_items=DEFAULT_MEMORY_ITEMS)
         return self._cache
 
-    def load_model(self, checkpoint: str, device: str = config.DEVICE) -> dict:
+    def load_model(
+        self, checkpoint: str, device: str = config.DEVICE, precision: str = config.PRECISION, threads=None
+    ) -> dict:
+        from ..sam.hardware import set_threads
         from ..sam.model import load_model
 
-        self.model = load_model(checkpoint, device)
+        set_threads(threads)  # the physical cores, unless the user set a number
+        self.model = load_model(checkpoint, device, precision)
         self.segmentation_head = None  # trained beside another encoder, perhaps: loaded again for this one
         self._encoded.clear()  # another model: other embeddings
         self._new_session()
@@ -110,6 +114,8 @@ class Engine:
             "name": info.name,
             "describe": info.describe(),  # "…, fine-tuned from ViT-B, threshold 0.65, …" for a tuned decoder
             "device": str(self.model.device),
+            "precision": self.model.precision,
+            "runs_on": self.model.describe_device(),  # "cpu: 2 threads, bf16 (AVX-512 BF16) — checked: …"
             "tile_size": self.model.tile_size,  # every grid of this model: its learned scale when tuned
         }
 

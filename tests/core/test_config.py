@@ -14,7 +14,8 @@ from sam_core.geo.tiles import TileGrid
 from sam_core.landcover.classify import ClassifyOptions
 from sam_core.prompting.everything import EverythingOptions, resolve_tiling
 from sam_core.prompting.segment import DEFAULT_OVERLAP, DEFAULT_TILE_SIZE, Segmenter, prompt_overlap
-from sam_core.sam.model import load_model, resolve_device
+from sam_core.sam.hardware import resolve_device
+from sam_core.sam.model import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -433,16 +433,23 @@ def test_checkpoint_and_device_are_stored_and_restored(
     with isolated_settings(tmp_path) as settings:
         with open_dock(terrasam, qgis_iface, monkeypatch, tmp_path, isolate=False) as plugin:
             assert plugin.dock.device_combo.currentText() == "auto"
+            assert plugin.dock.precision_combo.currentText() == "auto"
             plugin.dock.device_combo.setCurrentText("cpu")
+            plugin.dock.precision_combo.setCurrentText("int8")
             load_model(plugin, tiny_checkpoint)
             assert settings.value("TerraSAM/device") == "cpu"
+            assert settings.value("TerraSAM/precision") == "int8"
             assert settings.value("TerraSAM/checkpoint") == str(tiny_checkpoint)
         with open_dock(terrasam, qgis_iface, monkeypatch, tmp_path, isolate=False) as plugin:
             assert plugin.dock.device_combo.currentText() == "cpu"
+            assert plugin.dock.precision_combo.currentText() == "int8"
             assert plugin.dock.checkpoint_widget.filePath() == str(tiny_checkpoint)
             wait_for_tasks(plugin.controller)
-            assert plugin.controller.model is not None and plugin.controller.model["device"] == "cpu"
+            model = plugin.controller.model
+            assert model is not None and model["device"] == "cpu" and model["precision"] == "int8"
+            # the model line says what runs it: "…, 0.4 M parameters — cpu: 2 threads, int8 (AVX-512 VNNI) — …"
             assert "M parameters" in plugin.dock.model_label.text()
+            assert "cpu: " in plugin.dock.model_label.text() and "int8" in plugin.dock.model_label.text()
     assert QgsSettings().value("TerraSAM/checkpoint") == outside  # the test's values are gone again
 
 
