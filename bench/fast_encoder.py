@@ -36,7 +36,7 @@ from sam_core.geo.tiles import PixelWindow
 from sam_core.sam.embeddings import encode_input, prepare_image
 from sam_core.sam.estimate import encoder_flops
 from sam_core.sam.fused_attention import use_fused_attention
-from sam_core.sam.model import load_model
+from sam_core.sam.model import build_sam, infer_config, load_model, read_state_dict
 from sam_core.sam.random_weights import save_random_checkpoint, vit_b_config
 
 REAL_RASTER = ROOT.parent / "shared" / "data" / "RGB.byte.tif"
@@ -67,10 +67,19 @@ def _cosine_p01(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(np.percentile(cosine.numpy(), 1))
 
 
+def bare_encoder(checkpoint: Path) -> torch.nn.Module:
+    """segment_anything's own encoder with the checkpoint's weights (``load_model`` puts the fused attention
+    in place: the reference must not have it)."""
+    state = read_state_dict(checkpoint)
+    sam = build_sam(infer_config(state))
+    sam.load_state_dict(state)
+    return sam.image_encoder.eval()
+
+
 def bench_fast_encoder(work: Path, vit_b: Path) -> dict:
-    model = load_model(vit_b, "cpu")
+    model = load_model(vit_b, "cpu", "fp32", None)
     x = _tile_input(model)
-    bare = model.sam.image_encoder.eval()
+    bare = bare_encoder(vit_b)
     fused = use_fused(copy.deepcopy(bare))
     int8 = torch.ao.quantization.quantize_dynamic(copy.deepcopy(bare), {torch.nn.Linear}, dtype=torch.qint8)
     int8_fused = use_fused(copy.deepcopy(int8))

@@ -1,6 +1,6 @@
 """TerraSAM's QGIS settings (group ``TerraSAM``), one place for the dock and the Processing algorithms.
 
-Keys: ``checkpoint``, ``checkpoint_dir`` (where **Get a model…** saves), ``device``, ``precision``, ``head`` (the land-cover
+Keys: ``checkpoint``, ``checkpoint_dir`` (where **Get a model…** saves), ``device``, ``precision``, ``threads`` (CPU threads for the model; unset: the physical cores), ``head`` (the land-cover
 classifier head), ``segmentation_head`` (the dock remembers the user's choices; Processing takes them as
 defaults), ``cache_dir`` (the embedding cache both share, so tiles encoded in one are instant in the other)
 ``python`` (the engine's interpreter, chosen in the dock's Set up engine panel, see ``host/dependencies.py``)
@@ -40,3 +40,9 @@ def engine_dir() -> str:
     """The engine virtual environment that Set up engine installs (default: ``terrasam/engine-venv`` in the
     QGIS profile, beside the embedding cache)."""
     return value("engine_dir", os.path.join(QgsApplication.qgisSettingsDirPath(), "terrasam", "engine-venv"))
+
+
+def threads() -> int | None:
+    """The ``threads`` setting as a number, or None (the engine then takes the physical cores)."""
+    text = value("threads").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None

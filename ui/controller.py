@@ -170,6 +170,7 @@ class SegmentationController(PromptController, ViewJobs, OutputTarget, Controlle
             self.dock.device_combo.currentText(),
             self._model_loaded,
             self.dock.precision_combo.currentText(),
+            settings.threads(),
         )
         self._start(self.loading)
 

@@ -70,8 +70,10 @@ def describe(progress) -> str:
 
 
 class LoadModelTask(EngineTask):
-    def __init__(self, engine, checkpoint: str, device: str, done: Callable, precision: str = "auto") -> None:
-        params = {"checkpoint": checkpoint, "device": device, "precision": precision}
+    def __init__(
+        self, engine, checkpoint: str, device: str, done: Callable, precision: str = "auto", threads=None
+    ) -> None:
+        params = {"checkpoint": checkpoint, "device": device, "precision": precision, "threads": threads}
         super().__init__("TerraSAM: load model", engine, "load_model", params, done)
 
 

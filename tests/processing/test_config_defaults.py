@@ -45,6 +45,10 @@ def test_processing_parameter_defaults_are_configs(provider, terrasam):
         assert device.options() == list(config.DEVICES), alg.name()
         expected = saved if saved in config.DEVICES else config.DEVICE
         assert device.options()[device.defaultValue()] == expected, alg.name()
+        precision = alg.parameterDefinition("PRECISION")  # beside every device: where and how it runs
+        assert precision.options() == list(config.PRECISIONS), alg.name()
+        chosen = terrasam.host.settings.value("precision") or None
+        assert precision.options()[precision.defaultValue()] == (chosen or config.PRECISION), alg.name()
 
 
 def test_the_docks_defaults_are_configs(terrasam):

@@ -108,8 +108,8 @@ def write_geotiff(path, rgb: np.ndarray):
 def map_box(box: np.ndarray):
     """A pixel box (x0, y0, x1, y1) as a map polygon."""
     (x0, y1), (x1, y0) = (
-        TRANSFORM * (float(box[0]), float(box[1])),
-        TRANSFORM * (float(box[2]), float(box[3])),
+        TRANSFORM @ (float(box[0]), float(box[1])),
+        TRANSFORM @ (float(box[2]), float(box[3])),
     )
     return shapely.box(x0, y0, x1, y1)
 
