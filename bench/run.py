@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.detect import bench_detect_memory
+from bench.fast_decoder import bench_fast_everything, bench_fast_prompt
 from bench.fast_encoder import bench_fast_encoder
+from bench.fast_masks import bench_fast_masks
 from bench.finetune import bench_finetune
 from bench.mapping import bench_map_memory, bench_map_speed
 from bench.rasters import write_test_raster
@@ -77,7 +79,7 @@ def bench_prompt(work: Path, vit_b: Path, n: int = 40) -> dict:
     return {
         "prompt_ms_p50": _p(total, 50),
         "prompt_ms_p95": _p(total, 95),
-        "prompt_decoder_ms_p50": _p(decode, 50),
+        "prompt_click_decoder_ms_p50": _p(decode, 50),  # the group "fast_decoder" has the decoder alone
         "prompt_polygons_ms_p50": _p(np.subtract(total, decode), 50),
         "prompt_mask_rings_p50": _p(rings, 50),
         "prompt_mask_vertices_p50": _p(vertices, 50),
@@ -348,8 +350,11 @@ GROUPS = {
     "detect": lambda work, _checkpoint: bench_detect_memory(work),
     # issue 13: class maps with a segmentation head (memory with a tiny model, speed with vit_b)
     "map": lambda work, vit_b: {**bench_map_memory(work), **bench_map_speed(work, vit_b)},
-    # issue 14: the encoder's candidate fast paths, time and fidelity against the bare fp32 forward
+    # issue 14: the encoder's fast paths against the bare fp32 forward (time, fidelity, fraction of peak),
+    # the decoder's and segment everything's against segment_anything's, masks from a fine-tuned decoder
     "fast": bench_fast_encoder,
+    "fast_decoder": lambda work, vit_b: {**bench_fast_prompt(work, vit_b), **bench_fast_everything(work, vit_b)},
+    "fast_masks": bench_fast_masks,
 }
 
 

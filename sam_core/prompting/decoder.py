@@ -2,8 +2,9 @@
 
 Multimask rule (SAM's own advice): a single point is ambiguous, so three masks are predicted and the one
 with the best predicted IoU is kept; with several points or a box, one mask is predicted, and always with a
-fine-tuned decoder (its single-mask output is the one trained). Only the kept mask is upsampled to the
-tile's pixels.
+fine-tuned decoder (its single-mask output is the one trained). Only the kept mask is made, and only its
+bounding box is upsampled to the tile's pixels (``fast_masks``: the same mask, bit for bit). The decoder is
+``fast_decoder``'s (segment_anything's computation in fewer operations), in the model's autocast.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import numpy as np
 import torch
 
 from ..sam.model import LoadedModel
+from .fast_decoder import decode
+from .fast_masks import full_mask
 from .prompts import PixelPrompts
 
 
@@ -35,18 +38,13 @@ def predict_mask(model: LoadedModel, embedding: torch.Tensor, prompts: PixelProm
     if prompts.box is not None:
         boxes = torch.as_tensor(prompts.box * scale - 0.5, dtype=torch.float32, device=model.device)[None]
     multimask = prompts.box is None and len(prompts.points) == 1 and model.multimask
+    tokens = [1, 2, 3] if multimask else [0]  # MaskDecoder's mask tokens: ambiguity masks, or the single one
     with torch.inference_mode():
-        sparse, dense = sam.prompt_encoder(
+        sparse, _ = sam.prompt_encoder(
             points=None if coords is None else (coords, labels), boxes=boxes, masks=None
         )
-        low_res, iou = sam.mask_decoder(
-            image_embeddings=embedding,
-            image_pe=sam.prompt_encoder.get_dense_pe(),
-            sparse_prompt_embeddings=sparse,
-            dense_prompt_embeddings=dense,
-            multimask_output=multimask,
-        )
-        best = int(torch.argmax(iou[0]))
-        logits = sam.postprocess_masks(low_res[:, best : best + 1], (size, size), (tile, tile))
-        mask = (logits[0, 0] > sam.mask_threshold).cpu().numpy()
-    return MaskPrediction(mask, float(iou[0, best]))
+        with model.autocast():
+            decoded = decode(sam, embedding, sparse)
+            best = tokens[int(torch.argmax(decoded.iou[0, tokens]))]
+            low_res = decoded.mask_logits([best])[0, 0]  # float32
+    return MaskPrediction(full_mask(sam, low_res, (tile, tile)), float(decoded.iou[0, best]))

@@ -1,19 +1,24 @@
 """Segment everything: automatic masks over an extent, tile by tile, merged across seams.
 
-Each tile goes through segment_anything's own ``SamAutomaticMaskGenerator`` (its point grid, quality
-filters and NMS), fed with our cached, globally stretched tile embedding instead of a second encoder pass.
+Each tile gets segment_anything's ``SamAutomaticMaskGenerator``'s masks (its point grid, quality filters and
+NMS), from our cached, globally stretched tile embedding instead of a second encoder pass: on a whole tile
+(``crop_n_layers`` 0) from ``everything_fast.FastTileMasks``, the generator's rules in a cheaper order (the
+IoU filter before any upsampling, stability and boxes on crops, full masks only for what NMS keeps); with
+crops, from the generator itself.
 Tiles are anchored to the raster's grid, so an area's objects do not depend on where the extent starts.
 One tile is in flight at a time; masks are decoded one by one and kept only as polygons. Nothing is
 returned until every tile is done: a cancel raises ``Cancelled`` and leaves no partial result.
 
 The cost of a tile is the mask decoder's pass over the point grid (1024 points at 32 per side), not the
-encoder: a minute or more per tile on a CPU. So cancel is checked, and progress reported, after every batch
-of points; on the CPU a batch is small (``CPU_POINTS_PER_BATCH``), which costs no speed there (a point costs
-the same in batches of 8 or 64) and keeps a cancel to well under a second.
+encoder: seconds to tens of seconds per tile on a CPU. So cancel is checked, and progress reported, after every batch
+of points; on the CPU a batch is small (``CPU_POINTS_PER_BATCH``), which costs no speed there (the decoder is
+memory bound: a point costs about the same in batches of 1 to 4, more in larger ones) and keeps a cancel to
+well under a second.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -36,12 +41,15 @@ from ..geo.vectorize import PostProcess, postprocess
 from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.model import LoadedModel
+from .everything_fast import FastTileMasks
+from .fast_decoder import dense_pe
 from .merge import DEFAULT_BAND_IOU, MergedObject, TileObject, merge_tile_objects
 from .segment import prompt_overlap
 
 #: points per decoder batch when ``EverythingOptions.points_per_batch`` is None: small on the CPU, where
-#: a batch of 8 points takes about half a second with vit_b at 1024 px and a larger one is no faster per point
-CPU_POINTS_PER_BATCH = 8
+#: a batch of 4 points takes 30 to 120 ms with vit_b at 1024 px (bf16 to fp32; transformer only to three
+#: masks each) and a larger one is slower per point (the decoder is memory bound)
+CPU_POINTS_PER_BATCH = 4
 GPU_POINTS_PER_BATCH = 64
 
 
@@ -83,12 +91,37 @@ class _EmbeddedPredictor(SamPredictor):
     are encoded by SAM itself. With ``multimask`` False (a fine-tuned decoder) each point gives the one
     trained mask instead of the three ambiguity masks the generator asks for."""
 
-    def __init__(self, sam, multimask: bool = True) -> None:
+    def __init__(self, sam, multimask: bool = True, autocast=contextlib.nullcontext) -> None:
         super().__init__(sam)
         self.embedding, self.tile_shape, self.multimask = None, None, multimask
+        self.autocast = autocast
 
-    def predict_torch(self, *args, multimask_output: bool = True, **kwargs):
-        return super().predict_torch(*args, multimask_output=multimask_output and self.multimask, **kwargs)
+    def predict_torch(
+        self,
+        point_coords,
+        point_labels,
+        boxes=None,
+        mask_input=None,
+        multimask_output=True,
+        return_logits=False,
+    ):
+        """SamPredictor's, with the decoder in the model's autocast and its outputs back in float32 before
+        they are upsampled, thresholded and scored."""
+        if not self.is_image_set:
+            raise RuntimeError("An image must be set with .set_image(...) before mask prediction.")
+        points = None if point_coords is None else (point_coords, point_labels)
+        sparse, dense = self.model.prompt_encoder(points=points, boxes=boxes, masks=mask_input)
+        with self.autocast():
+            low_res, iou = self.model.mask_decoder(
+                image_embeddings=self.features,
+                image_pe=dense_pe(self.model),
+                sparse_prompt_embeddings=sparse,
+                dense_prompt_embeddings=dense,
+                multimask_output=multimask_output and self.multimask,
+            )
+        low_res, iou = low_res.float(), iou.float()
+        masks = self.model.postprocess_masks(low_res, self.input_size, self.original_size)
+        return (masks if return_logits else masks > self.model.mask_threshold), iou, low_res
 
     def set_image(self, image: np.ndarray, image_format: str = "RGB") -> None:
         if self.embedding is None or image.shape[:2] != self.tile_shape:
@@ -104,19 +137,17 @@ class TileMaskGenerator(SamAutomaticMaskGenerator):
     """segment_anything's generator on one square tile whose embedding we already have."""
 
     def __init__(self, model: LoadedModel, options: EverythingOptions) -> None:
-        gpu = torch.device(model.device).type != "cpu"
         super().__init__(
             model.sam,
             points_per_side=options.points_per_side,
-            points_per_batch=options.points_per_batch
-            or (GPU_POINTS_PER_BATCH if gpu else CPU_POINTS_PER_BATCH),
+            points_per_batch=_points_per_batch(model, options),
             pred_iou_thresh=options.pred_iou_thresh,
             stability_score_thresh=options.stability_score_thresh,
             box_nms_thresh=options.box_nms_thresh,
             crop_n_layers=options.crop_n_layers,
             output_mode="uncompressed_rle",
         )
-        self.predictor = _EmbeddedPredictor(model.sam, model.multimask)
+        self.predictor = _EmbeddedPredictor(model.sam, model.multimask, model.autocast)
         self._after_batch: Callable[[], None] | None = None
 
     def batches(self, shape: tuple[int, int]) -> int:
@@ -179,7 +210,7 @@ def segment_everything(
     tiles = grid.tiles() if extent is None else grid.tiles_for_extent(*extent, extent_crs)
     if not tiles:
         raise SamCoreError("the extent does not overlap the raster")
-    encoder, generator = TileEncoder(model, source, cache), TileMaskGenerator(model, options)
+    encoder, generator = TileEncoder(model, source, cache), tile_mask_generator(model, options)
     tracker = TileProgress(len(tiles), progress)
     objects: list[TileObject] = []
     for index, tile in enumerate(tiles):
@@ -196,6 +227,25 @@ def segment_everything(
     records = _records(merged, source, options, area)
     tracker.done()
     return EverythingResult(records, len(tiles), source.crs, options.tile_size)
+
+
+def tile_mask_generator(model: LoadedModel, options: EverythingOptions) -> FastTileMasks | TileMaskGenerator:
+    """What finds a tile's masks: ``FastTileMasks`` on a whole tile, segment_anything's generator with crops."""
+    if options.crop_n_layers > 0:
+        return TileMaskGenerator(model, options)
+    return FastTileMasks(
+        model,
+        options.points_per_side,
+        _points_per_batch(model, options),
+        options.pred_iou_thresh,
+        options.stability_score_thresh,
+        options.box_nms_thresh,
+    )
+
+
+def _points_per_batch(model: LoadedModel, options: EverythingOptions) -> int:
+    gpu = torch.device(model.device).type != "cpu"
+    return options.points_per_batch or (GPU_POINTS_PER_BATCH if gpu else CPU_POINTS_PER_BATCH)
 
 
 def resolve_tiling(options: EverythingOptions, model: LoadedModel) -> EverythingOptions:

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from finetune_sets import small_checkpoint, tuning_set
+from mask_fidelity import iou, object_prompts, prompt_masks
 
-from sam_core.finetune.patches import interior_point, object_box
-from sam_core.finetune.predict import decode_logits
 from sam_core.finetune.report import save_tuned
 from sam_core.finetune.train import FinetuneOptions, finetune_decoder
-from sam_core.sam.embeddings import encode_input, prepare_image
 from sam_core.sam.model import load_model
 
 OPTIONS = FinetuneOptions(sizes=(256,), epochs=10, learning_rate=1e-3, batch_size=8, patch_px=256)
@@ -35,36 +32,6 @@ def tuned(tmp_path_factory):
     return path, data.part("test")
 
 
-def _masks(model, image, prompts, other=None) -> list[np.ndarray]:
-    """Each prompt's mask on ``image`` (on ``other``'s embedding: the mutation)."""
-    rgb = (other or image).rgb
-    embedding = encode_input(model, prepare_image(model, rgb, np.ones(rgb.shape[:2], bool)))
-    out = []
-    with torch.inference_mode(), model.autocast():
-        for kind, value in prompts:
-            if kind == "box":
-                logits = decode_logits(model, embedding, 256, boxes=torch.tensor([value]))
-            else:
-                logits = decode_logits(
-                    model, embedding, 256, points=torch.tensor([[value]]), point_labels=torch.tensor([[1]])
-                )
-            out.append((logits[0].float() > model.sam.mask_threshold).numpy())
-    return out
-
-
-def _prompts(objects: np.ndarray) -> list:
-    prompts = []
-    for object_id in np.unique(objects[objects > 0]):
-        mask = objects == object_id
-        prompts += [("box", object_box(mask).tolist()), ("point", interior_point(mask).tolist())]
-    return prompts
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = (a | b).sum()
-    return 1.0 if union == 0 else float((a & b).sum() / union)
-
-
 @pytest.mark.parametrize("precision", ["bf16", "int8"])
 def test_fast_paths_give_the_fp32_masks_and_areas(tuned, precision):
     path, test = tuned
@@ -72,14 +39,14 @@ def test_fast_paths_give_the_fp32_masks_and_areas(tuned, precision):
     fast = load_model(path, "cpu", precision, None)
     ious, area_errors, truth_ious, shifted = [], [], [], []
     for image, other in zip(test, test[1:] + test[:1]):
-        prompts = _prompts(image.objects)
-        reference, masks = _masks(fp32, image, prompts), _masks(fast, image, prompts)
+        prompts = object_prompts(image.objects)
+        reference, masks = prompt_masks(fp32, image.rgb, prompts), prompt_masks(fast, image.rgb, prompts)
         for ref, mask in zip(reference, masks):
-            ious.append(_iou(ref, mask))
+            ious.append(iou(ref, mask))
             area_errors.append(abs(int(mask.sum()) - int(ref.sum())) / max(int(ref.sum()), 1))
-            truth_ious.append(_iou(ref, image.objects > 0))
-        moved = _masks(fast, image, prompts, other)
-        shifted += [_iou(ref, mask) for ref, mask in zip(reference, moved)]
+            truth_ious.append(iou(ref, image.objects > 0))
+        moved = prompt_masks(fast, other.rgb, prompts)  # the next image's embedding: the mutation
+        shifted += [iou(ref, mask) for ref, mask in zip(reference, moved)]
     print(
         f"{precision}: {len(ious)} prompts, median IoU {np.median(ious):.4f}, area error "
         f"{np.median(area_errors):.4f}, truth IoU {np.median(truth_ious):.3f}, shifted {np.median(shifted):.3f}"
