@@ -5,7 +5,9 @@
 - ``prompt_compact_ms_p50``: click → exact polygons with geodesic areas for compact masks, the figure users
   feel. The tuned decoder is the tiny model's (its decoder costs less than vit_b's), so the figure is its
   measured polygon-and-area time for those compact masks on a generated 1 m UTM scene, plus vit_b's decoder time for
-  a click measured in the same run on the production path; both parts are reported.
+  a click measured in the same run on the production path; both parts are reported;
+- ``ui_click_to_preview_compact_ms_p50``: the dock's click → preview with those compact masks (bench/ui_click.py
+  on a 256 px scene, the tuned decoder), plus the difference between vit_b's decoder and the tiny one's.
 
 Run alone: ``python -m bench.fast_masks`` (``bench/run.py --only fast_masks``).
 """
@@ -144,7 +146,30 @@ def bench_fast_masks(work: Path, vit_b: Path) -> dict:
     result["prompt_compact_vit_b_decoder_ms_p50"] = decoder_ms
     result["prompt_compact_precision"] = precision
     result["prompt_compact_ms_p50"] = round(decoder_ms + result["compact_polygons_ms_p50"], 1)
+    preview = compact_preview_ms(work, path)
+    result["ui_compact_tuned_click_to_preview_ms_p50"] = preview
+    extra = decoder_ms - result["compact_decoder_ms_p50"]  # vit_b's decoder in place of the tiny one's
+    result["ui_click_to_preview_compact_ms_p50"] = round(preview + extra, 1)
     return result
+
+
+def compact_preview_ms(work: Path, path: Path) -> float:
+    """The dock's click → preview (bench/ui_click.py, its own offscreen QGIS) with the tuned decoder's
+    compact masks on a 256 px generated scene (one learned tile, encoded by the first click)."""
+    import os
+    import subprocess
+
+    from finetune_data import write_raster_with_labels
+
+    scene = write_raster_with_labels(work / "preview", size=256, n_objects=5, seed=2, pixel_m=1.0)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "ui_click.py"), str(scene["raster"]), str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])["ui_click_to_preview_ms_p50"]
 
 
 def main() -> int:

@@ -358,6 +358,35 @@ GROUPS = {
 }
 
 
+#: issue 14's targets, checked against the figures this run produced (``targets`` in the JSON)
+TARGETS = {
+    "encode_speedup": (">=", 2.5),
+    "encode_cosine_p01": (">=", 0.99),
+    "fast_mask_iou_median": (">=", 0.95),
+    "fast_mask_area_error_median": ("<=", 0.02),
+    "prompt_decoder_ms_p50": ("<=", 15.0),
+    "prompt_compact_ms_p50": ("<=", 30.0),
+    "ui_click_to_preview_ms_p50": ("<=", 50.0),
+    "ui_click_to_preview_compact_ms_p50": ("<=", 50.0),
+    "everything_tile_speedup": (">=", 2.0),
+    "everything_objects_matched_fraction": (">=", 0.95),
+}
+
+
+def targets(results: dict) -> dict:
+    """Each target whose figure was measured: its value, the target, whether it is met and by how much not."""
+    out = {}
+    for name, (op, bound) in TARGETS.items():
+        value = results.get(name)
+        if not isinstance(value, (int, float)):
+            continue
+        met = value >= bound if op == ">=" else value <= bound
+        out[name] = {"value": value, "target": f"{op} {bound}", "met": bool(met)}
+        if not met:
+            out[name]["missed_by"] = round(abs(value - bound), 3)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(GROUPS), action="append")
@@ -374,6 +403,7 @@ def main() -> int:
             results.update(group(work, tiny) if name.endswith("memory") else group(work, vit_b))
             results[f"{name}_bench_s"] = round(time.perf_counter() - start, 1)
     results["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    results["targets"] = targets(results)
     print(json.dumps(results, indent=2))
     return 0
 
