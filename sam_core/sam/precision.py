@@ -62,14 +62,18 @@ def check_requested(precision: str, hardware: Hardware) -> None:
 
 
 def apply_precision(sam: torch.nn.Module, precision: str) -> None:
-    """Put the chosen path in place: fused attention always, int8 Linear layers for int8."""
+    """Put the chosen path in place in ``sam``'s image encoder."""
+    sam.image_encoder = encoder_for(sam.image_encoder, precision)
+
+
+def encoder_for(encoder: torch.nn.Module, precision: str) -> torch.nn.Module:
+    """``encoder`` on ``precision``'s path: fused attention always, int8 Linear layers for int8."""
     if precision == "int8":
         with warnings.catch_warnings():  # torch.ao's deprecation notice, once per load: not the user's
             warnings.simplefilter("ignore")
-            sam.image_encoder = torch.ao.quantization.quantize_dynamic(
-                sam.image_encoder, {torch.nn.Linear}, dtype=torch.qint8
-            )
-    use_fused_attention(sam.image_encoder)
+            encoder = torch.ao.quantization.quantize_dynamic(encoder, {torch.nn.Linear}, dtype=torch.qint8)
+    use_fused_attention(encoder)
+    return encoder
 
 
 def choose_precision(
@@ -104,11 +108,10 @@ def choose_precision(
 
 def gate(sam, precision: str, hardware: Hardware, reference) -> dict:
     """Fidelity (the verdict) and speed (for the record) of ``precision`` against fp32 on the probe image,
-    on a copy of the model."""
+    on a copy of the encoder."""
     x, expected, fp32_s = reference
-    trial = copy.deepcopy(sam)
-    apply_precision(trial, precision)
-    seconds, out = _timed(trial.image_encoder, x, precision, hardware)
+    trial = encoder_for(copy.deepcopy(sam.image_encoder), precision)  # the encoder alone is copied
+    seconds, out = _timed(trial, x, precision, hardware)
     cosine = cosine_p01(out, expected)
     speedup = fp32_s / seconds
     passed = cosine >= MIN_COSINE_P01
@@ -137,9 +140,8 @@ def probe_image(size: int, seed: int = 0) -> torch.Tensor:
 
 def _reference(sam, hardware: Hardware) -> tuple[torch.Tensor, torch.Tensor, float]:
     x = probe_image(sam.image_encoder.img_size).to(hardware.device)
-    trial = copy.deepcopy(sam)
-    apply_precision(trial, "fp32")  # the fused fp32 path: equal to segment_anything's to 1e-6
-    seconds, out = _timed(trial.image_encoder, x, "fp32", hardware)
+    trial = encoder_for(copy.deepcopy(sam.image_encoder), "fp32")  # fused: segment_anything's to 1e-6
+    seconds, out = _timed(trial, x, "fp32", hardware)
     return x, out, seconds
 
 
