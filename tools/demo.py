@@ -97,7 +97,7 @@ def run(raster: Path, checkpoint: Path, out: Path, random_weights: bool = False)
         from sam_core.sam.random_weights import RANDOM_LABEL
 
         name = f"{name} — {RANDOM_LABEL}"
-    print(f"model: {name}, {model.info.describe()} on {model.device}", file=sys.stderr)
+    print(f"model: {name}, {model.info.describe()} on {model.describe_device()}", file=sys.stderr)
     with RasterSource(raster) as source:
         xmin, ymin, xmax, ymax = source.info()["bounds"]
         cx, cy, dx, dy = (xmin + xmax) / 2, (ymin + ymax) / 2, (xmax - xmin) / 16, (ymax - ymin) / 16
