@@ -28,15 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np
 import torch
 
 from sam_core.geo.raster import RasterSource
 from sam_core.geo.tiles import PixelWindow
 from sam_core.sam.embeddings import encode_input, prepare_image
 from sam_core.sam.estimate import encoder_flops
-from sam_core.sam.fused_attention import use_fused_attention
 from sam_core.sam.model import build_sam, infer_config, load_model, read_state_dict
+from sam_core.sam.precision import cosine_p01, encoder_for
 from sam_core.sam.random_weights import save_random_checkpoint, vit_b_config
 
 REAL_RASTER = ROOT.parent / "shared" / "data" / "RGB.byte.tif"
@@ -61,12 +60,6 @@ def _time(encoder, x, autocast: bool) -> tuple[float, torch.Tensor]:
     return best, out.float()
 
 
-def _cosine_p01(a: torch.Tensor, b: torch.Tensor) -> float:
-    cells_a, cells_b = a[0].flatten(1).T, b[0].flatten(1).T  # (cells, channels)
-    cosine = torch.nn.functional.cosine_similarity(cells_a, cells_b, dim=1)
-    return float(np.percentile(cosine.numpy(), 1))
-
-
 def bare_encoder(checkpoint: Path) -> torch.nn.Module:
     """segment_anything's own encoder with the checkpoint's weights (``load_model`` puts the fused attention
     in place: the reference must not have it)."""
@@ -80,9 +73,9 @@ def bench_fast_encoder(work: Path, vit_b: Path) -> dict:
     model = load_model(vit_b, "cpu", "fp32", None)
     x = _tile_input(model)
     bare = bare_encoder(vit_b)
-    fused = use_fused(copy.deepcopy(bare))
+    fused = encoder_for(copy.deepcopy(bare), "fp32")  # the production paths' encoders
+    int8_fused = encoder_for(copy.deepcopy(bare), "int8")
     int8 = torch.ao.quantization.quantize_dynamic(copy.deepcopy(bare), {torch.nn.Linear}, dtype=torch.qint8)
-    int8_fused = use_fused(copy.deepcopy(int8))
     reference_s, reference = _time(bare, x, False)
     result: dict = {"encode_bare_fp32_s": round(reference_s, 2)}
     for name, encoder, autocast in (
@@ -95,7 +88,7 @@ def bench_fast_encoder(work: Path, vit_b: Path) -> dict:
         seconds, out = _time(encoder, x, autocast)
         result[f"encode_{name}_s"] = round(seconds, 2)
         result[f"encode_{name}_speedup"] = round(reference_s / seconds, 2)
-        result[f"encode_{name}_cosine_p01"] = round(_cosine_p01(out, reference), 5)
+        result[f"encode_{name}_cosine_p01"] = round(cosine_p01(out, reference), 5)
     result["encode_threads"] = torch.get_num_threads()
     result.update(production_path(vit_b, x, bare, reference, encoder_flops(bare)))
     return result
@@ -122,7 +115,7 @@ def production_path(vit_b: Path, x: torch.Tensor, bare, reference: torch.Tensor,
         "encode_bare_fp32_s": round(bare_s, 2),
         "encode_fast_s": round(seconds, 2),
         "encode_speedup": round(bare_s / seconds, 2),
-        "encode_cosine_p01": round(_cosine_p01(out, reference), 5),
+        "encode_cosine_p01": round(cosine_p01(out, reference), 5),
         "encode_precision": precision,
         "encode_auto_choice_s": round(choose_s, 1),  # load + the one-off fidelity check
         "encode_tflop_per_tile": round(flops / 1e12, 3),
@@ -152,11 +145,6 @@ def gemm_gflops(precision: str, n: int = 2048) -> float:
         a @ b
         best = min(best, time.perf_counter() - start)
     return 2.0 * n**3 / best / 1e9
-
-
-def use_fused(encoder):
-    use_fused_attention(encoder)
-    return encoder
 
 
 def main() -> int:

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from mask_fidelity import iou, object_prompts, prompt_masks
 
+from bench.fast_decoder import _clicks, _encoded_tile, _p50
 from sam_core.finetune.patches import interior_point
 from sam_core.finetune.report import save_tuned
 from sam_core.finetune.train import FinetuneOptions, finetune_decoder
@@ -36,7 +37,6 @@ from sam_core.geo.raster import RasterSource
 from sam_core.prompting.decoder import predict_mask
 from sam_core.prompting.prompts import Point, Prompts, locate
 from sam_core.prompting.segment import Segmenter
-from sam_core.sam.embeddings import EmbeddingCache, TileEncoder
 from sam_core.sam.hardware import detect
 from sam_core.sam.model import load_model
 from sam_core.sam.precision import candidates
@@ -112,29 +112,12 @@ def compact_polygons_ms(work: Path, path: Path, n: int = 30) -> dict:
 
 
 def vit_b_decoder_ms(work: Path, vit_b: Path, n: int = 30) -> tuple[float, str]:
-    """vit_b's click decoder on an encoded tile, on the path ``auto`` runs here (its verdict measured)."""
-    from bench.rasters import write_test_raster
-
-    model = load_model(vit_b, "cpu", "auto", work / "verdicts.json")
-    raster = write_test_raster(work / "decoder.tif", 1024, 1024)
-    times = []
-    with RasterSource(raster) as source:
-        segmenter = Segmenter(source, model)
-        xmin, ymin, xmax, ymax = source.info()["bounds"]
-        points = np.random.default_rng(1).uniform([xmin, ymin], [xmax, ymax], size=(n + 3, 2))
-        encoder = TileEncoder(model, source, EmbeddingCache(None))
-        for k, (x, y) in enumerate(points):
-            located = locate(Prompts(points=(Point(x, y, 1),)), segmenter.grid)
-            embedding = encoder.encode(located.tile).embedding  # encoded once: later clicks hit the cache
-            start = time.perf_counter()
-            predict_mask(model, embedding, located)
-            if k >= 3:
-                times.append((time.perf_counter() - start) * 1000)
-    return _p50(times), model.precision
-
-
-def _p50(values) -> float:
-    return round(float(np.percentile(values, 50)), 1)
+    """vit_b's click decoder on an encoded tile (``bench.fast_decoder``'s clicks), on the path ``auto`` takes
+    here: the decoder runs in bf16 where the CPU has it (the tile's encoding does not change its time)."""
+    model, source, tile, _, embedding = _encoded_tile(work, vit_b)
+    source.close()
+    model.precision = candidates(detect(torch.device("cpu")))[0]
+    return _clicks(model, embedding, tile, n)["ours"], model.precision
 
 
 def bench_fast_masks(work: Path, vit_b: Path) -> dict:

@@ -1,10 +1,11 @@
 """TerraSAM's QGIS settings (group ``TerraSAM``), one place for the dock and the Processing algorithms.
 
-Keys: ``checkpoint``, ``checkpoint_dir`` (where **Get a model…** saves), ``device``, ``precision``, ``threads`` (CPU threads for the model; unset: the physical cores), ``head`` (the land-cover
-classifier head), ``segmentation_head`` (the dock remembers the user's choices; Processing takes them as
-defaults), ``cache_dir`` (the embedding cache both share, so tiles encoded in one are instant in the other)
-``python`` (the engine's interpreter, chosen in the dock's Set up engine panel, see ``host/dependencies.py``)
-and ``engine_dir`` (where that panel installs an engine).
+Keys: ``checkpoint``, ``checkpoint_dir`` (where **Get a model…** saves), ``device``, ``precision``,
+``threads`` (CPU threads for the model; unset: the physical cores), ``head`` (the land-cover classifier head),
+``segmentation_head`` (the dock remembers the user's choices; Processing takes them as defaults),
+``cache_dir`` (the embedding cache both share, so tiles encoded in one are instant in the other), ``python``
+(the engine's interpreter, chosen in the dock's Set up engine panel, see ``host/dependencies.py``) and
+``engine_dir`` (where that panel installs an engine).
 """
 
 from __future__ import annotations

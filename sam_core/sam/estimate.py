@@ -65,5 +65,5 @@ def seconds_per_tile(model) -> float:
     """Estimated seconds for one encoder pass of ``model`` (a ``LoadedModel``) on its device."""
     device = torch.device(model.device)
     fp32 = encoder_flops(model.sam.image_encoder) / (ENCODER_EFFICIENCY * device_flops_per_s(device))
-    choice = getattr(model, "choice", None)  # a fast path measured its speed-up when auto chose it
+    choice = model.choice  # a fast path measured its speed-up when auto chose it
     return fp32 / (choice.speedup if choice is not None and choice.speedup else 1.0)

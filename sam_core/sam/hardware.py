@@ -6,6 +6,7 @@ words: ``python -m sam_core info --device`` and the dock print ``Hardware.descri
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 from dataclasses import dataclass
@@ -109,26 +110,32 @@ def detect(device: torch.device, why: str = "") -> Hardware:
     return Hardware(device, cpu_name(), bf16, vnni, threads, why)
 
 
+@functools.cache
+def _cpuinfo() -> tuple[tuple[str, str], ...]:
+    """Linux ``/proc/cpuinfo`` as (key, value) pairs, read once per process; empty elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ()
+    pairs = (line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return tuple((key.strip(), value.strip()) for key, value in pairs)
+
+
+def _first(key: str) -> str | None:
+    return next((value for name, value in _cpuinfo() if name == key), None)
+
+
 def cpu_flags() -> set[str]:
     """The CPU's feature flags (Linux ``/proc/cpuinfo``); elsewhere torch's own dispatch level."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
+    flags = _first("flags")
+    if flags is not None:
+        return set(flags.split())
     capability = torch.backends.cpu.get_cpu_capability()  # "AVX512" or "AVX2" or "DEFAULT"
     return {"avx512f"} if capability.startswith("AVX512") else set()
 
 
 def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "CPU"
+    return _first("model name") or platform.processor() or "CPU"
 
 
 def physical_cores() -> int:
@@ -136,16 +143,12 @@ def physical_cores() -> int:
     second torch thread per core makes matrix kernels slower, not faster)."""
     allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     pairs: set[tuple[str, str]] = set()
-    try:
-        physical = core = None
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("physical id"):
-                physical = line.split(":", 1)[1].strip()
-            elif line.startswith("core id"):
-                core = line.split(":", 1)[1].strip()
-                pairs.add((physical or "0", core))
-    except OSError:
-        pass
+    physical = "0"
+    for key, value in _cpuinfo():
+        if key == "physical id":
+            physical = value
+        elif key == "core id":
+            pairs.add((physical, value))
     return max(1, min(allowed, len(pairs) or allowed))
 
 

@@ -7,7 +7,6 @@ tiny test models go through this one code path. ``torch.load(weights_only=True)`
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -22,7 +21,7 @@ from .. import config
 from ..errors import SamCoreError
 from .checkpoints import user_cache
 from .hardware import Hardware, detect, resolve_device
-from .precision import PrecisionChoice, apply_precision, check_requested, choose_precision
+from .precision import PrecisionChoice, apply_precision, autocast, check_requested, choose_precision
 from .tuned import TunedInfo, read_sidecar
 
 #: (embed_dim, depth, global blocks) → the official names.
@@ -98,7 +97,7 @@ class LoadedModel:
     sam: Sam
     info: ModelInfo
     device: torch.device
-    precision: str = "fp32"  # the path chosen for this machine (``sam.precision``): fp32, bf16 or int8
+    precision: str = "fp32"  # the path chosen for this machine (``precision``): fp32, bf16 or int8
     hardware: Hardware | None = None
     choice: PrecisionChoice | None = None
 
@@ -109,10 +108,8 @@ class LoadedModel:
         return f"{text} — {self.choice.reason}" if self.choice else text
 
     def autocast(self):
-        """The context the encoder and the decoder run in: bf16 autocast on the bf16 path, else none."""
-        if self.precision == "bf16":
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        """The context the encoder and the decoder run in (``precision.autocast``)."""
+        return autocast(self.device, self.precision)
 
     @property
     def img_size(self) -> int:

@@ -32,14 +32,13 @@ from ..io import write_bytes
 from .fused_attention import use_fused_attention
 from .hardware import Hardware
 
-PRECISIONS = config.PRECISIONS
 MIN_COSINE_P01 = 0.99
 
 
 @dataclass(frozen=True)
 class PrecisionChoice:
     precision: str  # fp32, bf16 or int8
-    reason: str  # "bf16 (AVX-512 BF16): cosine p01 0.99995, 2.6× fp32" / "asked for"
+    reason: str  # "checked: cosine p01 0.99995, 2.6× fp32" / "asked for"
     cosine_p01: float | None = None
     speedup: float | None = None
 
@@ -55,8 +54,8 @@ def candidates(hardware: Hardware) -> list[str]:
 
 
 def check_requested(precision: str, hardware: Hardware) -> None:
-    if precision not in PRECISIONS:
-        raise SamCoreError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}")
+    if precision not in config.PRECISIONS:
+        raise SamCoreError(f"unknown precision {precision!r}: use {', '.join(config.PRECISIONS)}")
     if precision == "int8" and hardware.kind != "cpu":
         raise SamCoreError(f"precision int8 runs on the CPU only, not on {hardware.kind}; use bf16 or fp32")
 
@@ -79,8 +78,8 @@ def encoder_for(encoder: torch.nn.Module, precision: str) -> torch.nn.Module:
 def choose_precision(
     requested: str, sam: torch.nn.Module, fingerprint: str, hardware: Hardware, store: Path | None
 ) -> PrecisionChoice:
-    """The path to run: the one asked for, or for ``auto`` the fastest candidate that passes the gate."""
-    check_requested(requested, hardware)
+    """The path to run: the one asked for (checked by ``check_requested`` before the weights are read), or
+    for ``auto`` the fastest candidate that passes the gate."""
     if requested != "auto":
         return PrecisionChoice(requested, "asked for")
     options = candidates(hardware)
@@ -161,7 +160,8 @@ def _timed(encoder, x: torch.Tensor, precision: str, hardware: Hardware) -> tupl
 
 
 def autocast(device: torch.device, precision: str):
-    """bf16 autocast on the bf16 path; a disabled autocast (no effect) otherwise."""
+    """The context a model on ``precision``'s path runs in: bf16 autocast on the bf16 path, a disabled
+    autocast (no effect) otherwise."""
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
