@@ -22,6 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.cluster_runs import bench_dask, bench_dask_memory
 from bench.detect import bench_detect_memory
 from bench.fast_decoder import bench_fast_everything, bench_fast_prompt
 from bench.fast_encoder import bench_fast_encoder
@@ -355,10 +356,13 @@ GROUPS = {
     "fast": bench_fast_encoder,
     "fast_decoder": lambda work, vit_b: {**bench_fast_prompt(work, vit_b), **bench_fast_everything(work, vit_b)},
     "fast_masks": bench_fast_masks,
+    # issue 15: segment everything on Dask (2 workers, 1 worker, serial) and the client's memory there
+    "dask": bench_dask,
+    "dask_memory": lambda work, tiny: bench_dask_memory(work, tiny, _peak_rss_mb),
 }
 
 
-#: issue 14's targets, checked against the figures this run produced (``targets`` in the JSON)
+#: issue 14's and 15's targets, checked against the figures this run produced (``targets`` in the JSON)
 TARGETS = {
     "encode_speedup": (">=", 2.5),
     "encode_cosine_p01": (">=", 0.99),
@@ -370,6 +374,9 @@ TARGETS = {
     "ui_click_to_preview_compact_ms_p50": ("<=", 50.0),
     "everything_tile_speedup": (">=", 2.0),
     "everything_objects_matched_fraction": (">=", 0.95),
+    "dask_everything_speedup_2_workers": (">=", 1.7),
+    "dask_overhead_ratio": ("<=", 1.10),
+    "dask_client_peak_rss_mb": ("<=", 64.0),
 }
 
 

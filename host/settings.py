@@ -1,11 +1,12 @@
 """TerraSAM's QGIS settings (group ``TerraSAM``), one place for the dock and the Processing algorithms.
 
 Keys: ``checkpoint``, ``checkpoint_dir`` (where **Get a model…** saves), ``device``, ``precision``,
-``threads`` (CPU threads for the model; unset: the physical cores), ``head`` (the land-cover classifier head),
-``segmentation_head`` (the dock remembers the user's choices; Processing takes them as defaults),
-``cache_dir`` (the embedding cache both share, so tiles encoded in one are instant in the other), ``python``
-(the engine's interpreter, chosen in the dock's Set up engine panel, see ``host/dependencies.py``) and
-``engine_dir`` (where that panel installs an engine).
+``threads`` (CPU threads for the model; unset: the physical cores), ``dask_scheduler`` (the Dask cluster
+the Processing batch algorithms run their tiles on by default, e.g. ``tcp://host:8786``; unset: this
+machine), ``head`` (the land-cover classifier head), ``segmentation_head`` (the dock remembers the user's
+choices; Processing takes them as defaults), ``cache_dir`` (the embedding cache both share, so tiles encoded
+in one are instant in the other), ``python`` (the engine's interpreter, chosen in the dock's Set up engine
+panel, see ``host/dependencies.py``) and ``engine_dir`` (where that panel installs an engine).
 """
 
 from __future__ import annotations
@@ -47,3 +48,9 @@ def threads() -> int | None:
     """The ``threads`` setting as a number, or None (the engine then takes the physical cores)."""
     text = value("threads").strip()
     return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def dask_scheduler() -> str:
+    """The ``dask_scheduler`` setting, stripped: the default scheduler address of the Processing algorithms
+    whose command runs its tiles on a Dask cluster (``--scheduler``), or "" to run them on this machine."""
+    return value("dask_scheduler").strip()

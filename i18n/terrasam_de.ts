@@ -4,62 +4,62 @@
 <context>
     <name>ClassifyLandCoverAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="57"/>
+        <location filename="../terrasam_processing/landcover.py" line="58"/>
         <source>Classify land cover</source>
         <translation>Landbedeckung klassifizieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="80"/>
+        <location filename="../terrasam_processing/landcover.py" line="81"/>
         <source>Classifier head (.pt)</source>
         <translation>Klassifikatorkopf (.pt)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="80"/>
+        <location filename="../terrasam_processing/landcover.py" line="81"/>
         <source>Classifier heads (*.pt);;All files (*)</source>
         <translation>Klassifikatorköpfe (*.pt);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="87"/>
+        <location filename="../terrasam_processing/landcover.py" line="88"/>
         <source>Cell size in metres (0: the head&apos;s)</source>
         <translation>Zellgröße in Metern (0: die des Kopfes)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="96"/>
+        <location filename="../terrasam_processing/landcover.py" line="97"/>
         <source>Dissolve cells by class</source>
         <translation>Zellen nach Klasse auflösen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="99"/>
+        <location filename="../terrasam_processing/landcover.py" line="100"/>
         <source>Contrast stretch</source>
         <translation>Kontraststreckung</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="124"/>
+        <location filename="../terrasam_processing/landcover.py" line="125"/>
         <source>Land cover</source>
         <translation>Landbedeckung</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="129"/>
+        <location filename="../terrasam_processing/landcover.py" line="130"/>
         <source>Area per class</source>
         <translation>Fläche je Klasse</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="134"/>
+        <location filename="../terrasam_processing/landcover.py" line="135"/>
         <source>Classified area (ha)</source>
         <translation>Klassifizierte Fläche (ha)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="139"/>
+        <location filename="../terrasam_processing/landcover.py" line="140"/>
         <source>Choose a classifier head file (.pt).</source>
         <translation>Wählen Sie eine Klassifikatorkopf-Datei (.pt).</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="60"/>
+        <location filename="../terrasam_processing/landcover.py" line="61"/>
         <source>&lt;p&gt;Classifies the raster (or the extent) into a grid of square cells with a classifier head trained by &lt;i&gt;Train land-cover classifier&lt;/i&gt; (or python -m sam_core train-classifier) on the same SAM checkpoint.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cell size&lt;/b&gt;: 0 takes the head's patch size at the head's pixel size (640 m for EuroSAT). Cells are anchored to the raster's origin and clipped to the extent, so they tile it without gaps. A raster whose pixel size differs from the head's by more than 5 % is resampled to it; one more than twice as coarse as the head's is refused (upsampling adds no detail): raise &lt;i&gt;Upsample … by at most&lt;/i&gt; in the advanced settings to insist. Cells that are mostly nodata are skipped.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Dissolve&lt;/b&gt;: one polygon per class instead of one per cell.&lt;/p&gt;&lt;p&gt;Outputs: the cells (id, class, class_id, probability, area_m2, colour) or the dissolved classes (class, class_id, cells, area_m2, area_ha, percent, probability, colour), in the raster's CRS with geodesic areas; and a table of the area of every class of the head (cells, m², ha, % of the classified area, mean probability).&lt;/p&gt;</source>
         <translation>&lt;p&gt;Klassifiziert das Raster (oder die Ausdehnung) in ein Gitter quadratischer Zellen, mit einem Klassifikatorkopf, der mit &lt;i&gt;Landbedeckungs-Klassifikator trainieren&lt;/i&gt; (oder python -m sam_core train-classifier) auf demselben SAM-Checkpoint trainiert wurde.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Zellgröße&lt;/b&gt;: 0 übernimmt die Patchgröße des Kopfes bei seiner Pixelgröße (640 m für EuroSAT). Die Zellen sind am Ursprung des Rasters verankert und an der Ausdehnung abgeschnitten, sodass sie sie lückenlos überdecken. Ein Raster, dessen Pixelgröße um mehr als 5 % von der des Kopfes abweicht, wird auf diese umgerechnet; eines, das mehr als doppelt so grob ist wie der Kopf, wird abgelehnt (Hochrechnen fügt keine Details hinzu): erhöhen Sie &lt;i&gt;… höchstens um diesen Faktor hochrechnen&lt;/i&gt; in den erweiterten Einstellungen, um es dennoch zu klassifizieren. Zellen, die überwiegend NoData sind, werden übersprungen.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Auflösen&lt;/b&gt;: ein Polygon je Klasse statt einem je Zelle.&lt;/p&gt;&lt;p&gt;Ausgaben: die Zellen (id, class, class_id, probability, area_m2, colour) oder die aufgelösten Klassen (class, class_id, cells, area_m2, area_ha, percent, probability, colour) im KBS des Rasters mit geodätischen Flächen; dazu eine Tabelle der Fläche jeder Klasse des Kopfes (Zellen, m², ha, % der klassifizierten Fläche, mittlere Wahrscheinlichkeit).&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="109"/>
+        <location filename="../terrasam_processing/landcover.py" line="110"/>
         <source>Upsample a raster coarser than the head&apos;s pixels by at most (factor)</source>
         <translation>Ein Raster, gröber als die Pixel des Kopfes, höchstens um diesen Faktor hochrechnen</translation>
     </message>
@@ -85,22 +85,22 @@
 <context>
     <name>DetectObjectsAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/finetune.py" line="175"/>
+        <location filename="../terrasam_processing/finetune.py" line="176"/>
         <source>Detect objects (fine-tuned SAM)</source>
         <translation>Objekte erkennen (feinabgestimmtes SAM)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/finetune.py" line="178"/>
+        <location filename="../terrasam_processing/finetune.py" line="179"/>
         <source>&lt;p&gt;Finds every object of the kind a fine-tuned checkpoint (from &lt;i&gt;Fine-tune SAM decoder&lt;/i&gt;) was trained on, with no prompt: the raster is cut into overlapping patches at the scale the decoder learned, each patch is prompted whole, the probabilities are blended (no seams) and thresholded at the checkpoint&apos;s threshold.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Size&lt;/b&gt;: 0 keeps the learned scale; a size S treats the extent as one image resized to S, as the recipe does for whole images.&lt;/p&gt;&lt;p&gt;Output: one polygon per object with its mean probability and geodesic area and perimeter, in the raster&apos;s CRS.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Findet ohne Eingabeaufforderung jedes Objekt der Art, auf die ein feinabgestimmter Checkpoint (aus &lt;i&gt;SAM-Decoder feinabstimmen&lt;/i&gt;) trainiert wurde: Das Raster wird im gelernten Maßstab des Decoders in überlappende Ausschnitte zerlegt, jeder Ausschnitt als Ganzes abgefragt, die Wahrscheinlichkeiten werden überblendet (ohne Nähte) und mit dem Schwellenwert des Checkpoints geschnitten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Größe&lt;/b&gt;: 0 behält den gelernten Maßstab; eine Größe S behandelt die Ausdehnung als ein Bild, das auf S skaliert wird, wie es das Rezept für ganze Bilder tut.&lt;/p&gt;&lt;p&gt;Ausgabe: ein Polygon je Objekt mit mittlerer Wahrscheinlichkeit sowie geodätischer Fläche und Umfang, im KBS des Rasters.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/finetune.py" line="193"/>
+        <location filename="../terrasam_processing/finetune.py" line="194"/>
         <source>Size (0: the learned scale)</source>
         <translation>Größe (0: der gelernte Maßstab)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/finetune.py" line="203"/>
+        <location filename="../terrasam_processing/finetune.py" line="204"/>
         <source>Objects</source>
         <translation>Objekte</translation>
     </message>
@@ -108,32 +108,32 @@
 <context>
     <name>EncodeRasterAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="61"/>
+        <location filename="../terrasam_processing/segmentation.py" line="63"/>
         <source>Encode raster</source>
         <translation>Raster kodieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="80"/>
+        <location filename="../terrasam_processing/segmentation.py" line="82"/>
         <source>Embedding cache folder (default: the TerraSAM dock&apos;s cache)</source>
         <translation>Embedding-Cache-Ordner (Standard: der Cache des TerraSAM-Docks)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="88"/>
+        <location filename="../terrasam_processing/segmentation.py" line="90"/>
         <source>Embedding cache folder</source>
         <translation>Embedding-Cache-Ordner</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="89"/>
+        <location filename="../terrasam_processing/segmentation.py" line="91"/>
         <source>Tiles covered</source>
         <translation>Abgedeckte Kacheln</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="90"/>
+        <location filename="../terrasam_processing/segmentation.py" line="92"/>
         <source>Tiles encoded in this run</source>
         <translation>In diesem Lauf kodierte Kacheln</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="64"/>
+        <location filename="../terrasam_processing/segmentation.py" line="66"/>
         <source>&lt;p&gt;Runs SAM&apos;s image encoder over every tile of the raster (or of the extent) and keeps the embeddings in a cache folder, so that later prompts on these tiles, in the TerraSAM dock or in the other algorithms, skip the slow part (seconds to a minute per 1024 px tile on a CPU).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cache folder&lt;/b&gt;: leave it empty to fill the dock&apos;s own cache (in your QGIS profile). Tiles already in the cache are not encoded again. The dock uses the model&apos;s tiles (a fine-tuned model&apos;s learned scale, else 1024 pixels) with its default overlap and the raster&apos;s default bands: keep tile size 0, overlap 256 and automatic bands to prepare tiles for it.&lt;/p&gt;&lt;p&gt;The result is the cache folder and the number of tiles encoded. Cancelling keeps the tiles finished so far (each is written whole or not at all).&lt;/p&gt;</source>
         <translation>&lt;p&gt;Lässt den Bild-Encoder von SAM über jede Kachel des Rasters (oder der Ausdehnung) laufen und legt die Embeddings in einem Cache-Ordner ab, damit spätere Prompts auf diesen Kacheln, im TerraSAM-Dock oder in den anderen Algorithmen, den langsamen Teil überspringen (Sekunden bis eine Minute je 1024-px-Kachel auf einer CPU).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Cache-Ordner&lt;/b&gt;: leer lassen, um den eigenen Cache des Docks (in Ihrem QGIS-Profil) zu füllen. Kacheln, die schon im Cache sind, werden nicht erneut kodiert. Das Dock verwendet die Kacheln des Modells (bei einem feinabgestimmten Modell dessen gelernten Maßstab, sonst 1024 Pixel) mit seiner Standardüberlappung und die Standardkanäle des Rasters: Behalten Sie Kachelgröße 0, Überlappung 256 und automatische Kanäle bei, um Kacheln dafür vorzubereiten.&lt;/p&gt;&lt;p&gt;Das Ergebnis sind der Cache-Ordner und die Zahl der kodierten Kacheln. Ein Abbruch behält die bis dahin fertigen Kacheln (jede wird ganz oder gar nicht geschrieben).&lt;/p&gt;</translation>
     </message>
@@ -544,57 +544,57 @@
 <context>
     <name>LabelObjectsAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="37"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="38"/>
         <source>Label objects with a class</source>
         <translation>Objekte mit einer Klasse beschriften</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="40"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="41"/>
         <source>&lt;p&gt;Gives every polygon of a layer a class from the raster under it: e.g. the objects of &lt;i&gt;Segment from prompt layers&lt;/i&gt;, &lt;i&gt;Segment everything&lt;/i&gt; or &lt;i&gt;Detect objects&lt;/i&gt;, or any polygon layer, in any CRS. The head must have been trained on the same SAM checkpoint.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Head&lt;/b&gt;: a segmentation head (&lt;i&gt;Train segmentation head&lt;/i&gt;): the object&apos;s class is the majority class of its pixels, on the same blended tiles as &lt;i&gt;Map classes&lt;/i&gt; (so it agrees with the class map), and its probability is that class&apos;s mean probability over them; or a land-cover classifier head (&lt;i&gt;Train land-cover classifier&lt;/i&gt;): the encoder cells under the object are pooled, weighted by the object&apos;s area in each. &lt;b&gt;Overlap&lt;/b&gt; (segmentation heads): below 1 a share of the tile, else pixels.&lt;/p&gt;&lt;p&gt;Output: the objects with all their fields (a field named like a new one is renamed src_&amp;lt;name&amp;gt;) and class, class_probability, runner_up (the next class) and runner_up_probability, in the raster&apos;s CRS. Objects that do not overlap the raster are left out with a warning. A cancelled run writes nothing.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Gibt jedem Polygon eines Layers eine Klasse aus dem Raster darunter: z. B. den Objekten von &lt;i&gt;Aus Prompt-Layern segmentieren&lt;/i&gt;, &lt;i&gt;Alles segmentieren&lt;/i&gt; oder &lt;i&gt;Objekte erkennen&lt;/i&gt; oder jedem anderen Polygonlayer, in beliebigem KBS. Der Kopf muss auf demselben SAM-Checkpoint trainiert worden sein.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Kopf&lt;/b&gt;: ein Segmentierungskopf (&lt;i&gt;Segmentierungskopf trainieren&lt;/i&gt;): die Klasse des Objekts ist die Mehrheitsklasse seiner Pixel, auf denselben überblendeten Kacheln wie bei &lt;i&gt;Klassen kartieren&lt;/i&gt; (sie stimmt also mit der Klassenkarte überein), und ihre Wahrscheinlichkeit ist die mittlere Wahrscheinlichkeit dieser Klasse über diese Pixel; oder ein Landbedeckungs-Klassifikatorkopf (&lt;i&gt;Landbedeckungs-Klassifikator trainieren&lt;/i&gt;): die Encoder-Zellen unter dem Objekt werden zusammengefasst, gewichtet nach der Fläche des Objekts in jeder. &lt;b&gt;Überlappung&lt;/b&gt; (Segmentierungsköpfe): unter 1 ein Anteil der Kachel, sonst Pixel.&lt;/p&gt;&lt;p&gt;Ausgabe: die Objekte mit all ihren Feldern (ein Feld, das wie ein neues heißt, wird in src_&amp;lt;name&amp;gt; umbenannt) sowie class, class_probability, runner_up (die nächste Klasse) und runner_up_probability, im KBS des Rasters. Objekte, die das Raster nicht überlappen, werden mit einer Warnung ausgelassen. Ein abgebrochener Lauf schreibt nichts.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="58"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="59"/>
         <source>Objects (polygons, any CRS)</source>
         <translation>Objekte (Polygone, beliebiges KBS)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="64"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="65"/>
         <source>Head (.pt): a segmentation head or a land-cover classifier head</source>
         <translation>Kopf (.pt): ein Segmentierungskopf oder ein Landbedeckungs-Klassifikatorkopf</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="64"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="65"/>
         <source>Heads (*.pt);;All files (*)</source>
         <translation>Köpfe (*.pt);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="70"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="71"/>
         <source>Tile overlap (below 1: share of the tile, else pixels)</source>
         <translation>Kachelüberlappung (unter 1: Anteil der Kachel, sonst Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="81"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="82"/>
         <source>Labelled objects</source>
         <translation>Beschriftete Objekte</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="86"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="87"/>
         <source>Number of labelled objects</source>
         <translation>Anzahl der beschrifteten Objekte</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="87"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="88"/>
         <source>Objects left out (off the raster)</source>
         <translation>Ausgelassene Objekte (außerhalb des Rasters)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="94"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="95"/>
         <source>Choose a head file (.pt): a segmentation head or a land-cover classifier head.</source>
         <translation>Wählen Sie eine Kopfdatei (.pt): einen Segmentierungskopf oder einen Landbedeckungs-Klassifikatorkopf.</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_label.py" line="108"/>
+        <location filename="../terrasam_processing/semantic_label.py" line="109"/>
         <source>{count} objects do not overlap the raster and are left out.</source>
         <translation>{count} Objekte überlappen das Raster nicht und werden ausgelassen.</translation>
     </message>
@@ -620,77 +620,77 @@
 <context>
     <name>MapClassesAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="50"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="51"/>
         <source>Map classes (segmentation head)</source>
         <translation>Klassen kartieren (Segmentierungskopf)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="53"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="54"/>
         <source>&lt;p&gt;Gives every pixel of the raster (or of the extent) a class with a head trained by &lt;i&gt;Train segmentation head&lt;/i&gt; (or python -m sam_core train-segmenter) on the same SAM checkpoint.&lt;/p&gt;&lt;p&gt;The raster is cut into overlapping tiles anchored to its grid, each seen at the ground scale the head was trained at (a head trained on an image folder: tiles of its patch size in raster pixels); the class probabilities are blended across the overlaps, so the map has no seams and does not depend on the extent. &lt;b&gt;Overlap&lt;/b&gt;: below 1 a share of the tile, else pixels. The extent may be in any CRS.&lt;/p&gt;&lt;p&gt;Outputs: the class raster (a GeoTIFF on the input's grid and CRS, one byte per pixel, 255 where the input has no data), opened with the head's class names and colours (a .qml style beside it); optionally polygons, one per connected region of a class or, with &lt;b&gt;dissolve&lt;/b&gt;, one per class, with id, class, class_id, geodesic area_m2 and perimeter_m, and length_m for linear classes such as roads; and optionally a table of the area of every class (.csv: pixels, m², ha, % of the mapped area, mean probability, road length). Nothing is written unless the whole extent was mapped.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Gibt jedem Pixel des Rasters (oder der Ausdehnung) eine Klasse, mit einem Kopf, der mit &lt;i&gt;Segmentierungskopf trainieren&lt;/i&gt; (oder python -m sam_core train-segmenter) auf demselben SAM-Checkpoint trainiert wurde.&lt;/p&gt;&lt;p&gt;Das Raster wird in überlappende, an seinem Gitter verankerte Kacheln zerlegt, jede im Bodenmaßstab gesehen, in dem der Kopf trainiert wurde (ein auf einem Bildordner trainierter Kopf: Kacheln seiner Patchgröße in Rasterpixeln); die Klassenwahrscheinlichkeiten werden über die Überlappungen überblendet, sodass die Karte keine Nähte hat und nicht von der Ausdehnung abhängt. &lt;b&gt;Überlappung&lt;/b&gt;: unter 1 ein Anteil der Kachel, sonst Pixel. Die Ausdehnung darf in beliebigem KBS angegeben werden.&lt;/p&gt;&lt;p&gt;Ausgaben: das Klassenraster (ein GeoTIFF auf Gitter und KBS der Eingabe, ein Byte je Pixel, 255 wo die Eingabe keine Daten hat), geöffnet mit den Klassennamen und -farben des Kopfes (ein .qml-Stil daneben); optional Polygone, eines je zusammenhängender Region einer Klasse oder, mit &lt;b&gt;Auflösen&lt;/b&gt;, eines je Klasse, mit id, class, class_id, geodätischer area_m2 und perimeter_m sowie length_m für linienhafte Klassen wie Straßen; und optional eine Tabelle der Fläche jeder Klasse (.csv: Pixel, m², ha, % der kartierten Fläche, mittlere Wahrscheinlichkeit, Straßenlänge). Geschrieben wird erst, wenn die ganze Ausdehnung kartiert ist.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="73"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="74"/>
         <source>Segmentation head (.pt)</source>
         <translation>Segmentierungskopf (.pt)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="73"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="74"/>
         <source>Segmentation heads (*.pt);;All files (*)</source>
         <translation>Segmentierungsköpfe (*.pt);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="80"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="81"/>
         <source>Tile overlap (below 1: share of the tile, else pixels)</source>
         <translation>Kachelüberlappung (unter 1: Anteil der Kachel, sonst Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="89"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="90"/>
         <source>Tile size (pixels; 0: the head&apos;s scale)</source>
         <translation>Kachelgröße (Pixel; 0: der Maßstab des Kopfes)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="94"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="95"/>
         <source>Class raster</source>
         <translation>Klassenraster</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="95"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="96"/>
         <source>Class polygons</source>
         <translation>Klassenpolygone</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="104"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="105"/>
         <source>Dissolve polygons per class</source>
         <translation>Polygone je Klasse auflösen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="107"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="108"/>
         <source>Area per class</source>
         <translation>Fläche je Klasse</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="107"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="108"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV-Dateien (*.csv)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="116"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="117"/>
         <source>Mapped area (ha)</source>
         <translation>Kartierte Fläche (ha)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="117"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="118"/>
         <source>Number of polygons</source>
         <translation>Anzahl der Polygone</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="122"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="123"/>
         <source>Choose a segmentation head file (.pt).</source>
         <translation>Wählen Sie eine Segmentierungskopf-Datei (.pt).</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/semantic_map.py" line="125"/>
+        <location filename="../terrasam_processing/semantic_map.py" line="126"/>
         <source>The class raster is written as a GeoTIFF: give it a .tif name, not {path}.</source>
         <translation>Das Klassenraster wird als GeoTIFF geschrieben: Geben Sie ihm einen .tif-Namen, nicht {path}.</translation>
     </message>
@@ -865,47 +865,47 @@
 <context>
     <name>SegmentEverythingAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="205"/>
+        <location filename="../terrasam_processing/segmentation.py" line="211"/>
         <source>Segment everything</source>
         <translation>Alles segmentieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="208"/>
+        <location filename="../terrasam_processing/segmentation.py" line="214"/>
         <source>&lt;p&gt;Finds every object over the extent (default: the whole raster) with SAM's automatic mode, tile by tile. Tiles overlap and are anchored to the raster's grid, and objects cut by a tile edge are joined again, so the result does not depend on where the extent starts.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Points per side&lt;/b&gt;: SAM's grid of prompts per tile (32 finds small objects; 8 or 16 are faster). &lt;b&gt;Predicted IoU&lt;/b&gt; and &lt;b&gt;stability&lt;/b&gt; thresholds: lower keeps more, less certain objects. The advanced settings are those of the command line (python -m sam_core everything): crop layers, regions below a number of pixels removed from each mask, keeping only the largest part, post-processing in m² and pixels, tiles, bands, the embedding cache and the device.&lt;/p&gt;&lt;p&gt;The output has one polygon per object, in the raster's CRS, with the fields id, score, stability, area_m2 and perimeter_m (geodesic), tiles (the tiles it was found in) and model. Nothing is written unless every tile was processed.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Findet mit dem automatischen Modus von SAM jedes Objekt in der Ausdehnung (Standard: das ganze Raster), Kachel für Kachel. Die Kacheln überlappen sich und sind am Gitter des Rasters verankert, und von einer Kachelkante zerschnittene Objekte werden wieder zusammengefügt, sodass das Ergebnis nicht davon abhängt, wo die Ausdehnung beginnt.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Punkte je Seite&lt;/b&gt;: das Prompt-Gitter von SAM je Kachel (32 findet kleine Objekte; 8 oder 16 sind schneller). Schwellenwerte für &lt;b&gt;vorhergesagte IoU&lt;/b&gt; und &lt;b&gt;Stabilität&lt;/b&gt;: niedriger behält mehr, weniger sichere Objekte. Die erweiterten Einstellungen sind die der Kommandozeile (python -m sam_core everything): Crop-Ebenen, aus jeder Maske entfernte Bereiche unter einer Pixelzahl, nur den größten Teil behalten, Nachbearbeitung in m² und Pixeln, Kacheln, Kanäle, der Embedding-Cache und das Gerät.&lt;/p&gt;&lt;p&gt;Die Ausgabe hat ein Polygon je Objekt im KBS des Rasters, mit den Feldern id, score, stability, area_m2 und perimeter_m (geodätisch), tiles (die Kacheln, in denen es gefunden wurde) und model. Es wird nur geschrieben, wenn jede Kachel verarbeitet wurde.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="226"/>
+        <location filename="../terrasam_processing/segmentation.py" line="232"/>
         <source>Points per side</source>
         <translation>Punkte je Seite</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="235"/>
+        <location filename="../terrasam_processing/segmentation.py" line="241"/>
         <source>Predicted IoU threshold</source>
         <translation>Schwellenwert der vorhergesagten IoU</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="235"/>
+        <location filename="../terrasam_processing/segmentation.py" line="241"/>
         <source>Stability threshold</source>
         <translation>Stabilitäts-Schwellenwert</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="249"/>
+        <location filename="../terrasam_processing/segmentation.py" line="255"/>
         <source>Crop layers</source>
         <translation>Crop-Ebenen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="250"/>
+        <location filename="../terrasam_processing/segmentation.py" line="256"/>
         <source>Remove islands and holes below (pixels)</source>
         <translation>Inseln und Löcher entfernen unter (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="253"/>
+        <location filename="../terrasam_processing/segmentation.py" line="259"/>
         <source>Keep only the largest part</source>
         <translation>Nur den größten Teil behalten</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="265"/>
+        <location filename="../terrasam_processing/segmentation.py" line="271"/>
         <source>Objects</source>
         <translation>Objekte</translation>
     </message>
@@ -913,42 +913,42 @@
 <context>
     <name>SegmentPromptsAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="115"/>
+        <location filename="../terrasam_processing/segmentation.py" line="119"/>
         <source>Segment from prompt layers</source>
         <translation>Aus Prompt-Layern segmentieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="118"/>
+        <location filename="../terrasam_processing/segmentation.py" line="122"/>
         <source>&lt;p&gt;Segments objects with SAM from prompts you drew or imported: a &lt;b&gt;point layer&lt;/b&gt; (clicks on objects) and/or a &lt;b&gt;polygon layer&lt;/b&gt; whose features&apos; bounding boxes are box prompts. All objects are segmented in one run, so the model is loaded once and every tile is encoded once. The layers may be in any CRS.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Label field&lt;/b&gt; (points, optional): 1 marks a point on the object, 0 a point on the background; empty counts as 1.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Group field&lt;/b&gt; (optional): points with the same value describe one object. A polygon feature with a field of the same name and the same value becomes that object&apos;s box. Without a group field, every polygon is one object and all the points together are one object.&lt;/p&gt;&lt;p&gt;The output has one polygon per object, in the raster&apos;s CRS, with the attributes of its polygon feature (else of its first point) and the fields id, prompt_type, n_fg, n_bg, score, area_m2 and perimeter_m (geodesic, on the ellipsoid) and model. A field whose name clashes with these is renamed src_&amp;lt;name&amp;gt;. An object the model does not find is left out with a warning. A point outside the raster, or the prompts of one object spanning more than one tile, stop the run with a message naming the object; nothing is written then.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Segmentiert mit SAM Objekte aus Prompts, die Sie gezeichnet oder importiert haben: ein &lt;b&gt;Punktlayer&lt;/b&gt; (Klicks auf Objekte) und/oder ein &lt;b&gt;Polygonlayer&lt;/b&gt;, dessen Feature-Umgrenzungsrechtecke Rechteck-Prompts sind. Alle Objekte werden in einem Lauf segmentiert, sodass das Modell einmal geladen und jede Kachel einmal kodiert wird. Die Layer dürfen in beliebigem KBS sein.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Label-Feld&lt;/b&gt; (Punkte, optional): 1 markiert einen Punkt auf dem Objekt, 0 einen Punkt im Hintergrund; leer zählt als 1.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Gruppenfeld&lt;/b&gt; (optional): Punkte mit demselben Wert beschreiben ein Objekt. Ein Polygon-Feature mit einem gleichnamigen Feld und demselben Wert wird zum Rechteck dieses Objekts. Ohne Gruppenfeld ist jedes Polygon ein Objekt und alle Punkte zusammen sind ein Objekt.&lt;/p&gt;&lt;p&gt;Die Ausgabe hat ein Polygon je Objekt im KBS des Rasters, mit den Attributen seines Polygon-Features (sonst seines ersten Punktes) und den Feldern id, prompt_type, n_fg, n_bg, score, area_m2 und perimeter_m (geodätisch, auf dem Ellipsoid) und model. Ein Feld, dessen Name mit diesen kollidiert, wird in src_&amp;lt;Name&amp;gt; umbenannt. Ein Objekt, das das Modell nicht findet, wird mit einer Warnung ausgelassen. Ein Punkt außerhalb des Rasters oder Prompts eines Objekts, die mehr als eine Kachel überspannen, beenden den Lauf mit einer Meldung, die das Objekt nennt; dann wird nichts geschrieben.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="139"/>
+        <location filename="../terrasam_processing/segmentation.py" line="143"/>
         <source>Point prompts</source>
         <translation>Punkt-Prompts</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="144"/>
+        <location filename="../terrasam_processing/segmentation.py" line="148"/>
         <source>Label field (1 object, 0 background)</source>
         <translation>Label-Feld (1 Objekt, 0 Hintergrund)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="152"/>
+        <location filename="../terrasam_processing/segmentation.py" line="156"/>
         <source>Group field (one object per value)</source>
         <translation>Gruppenfeld (ein Objekt je Wert)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="160"/>
+        <location filename="../terrasam_processing/segmentation.py" line="164"/>
         <source>Box prompts (polygons: their bounding boxes)</source>
         <translation>Rechteck-Prompts (Polygone: ihre Umgrenzungsrechtecke)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="173"/>
+        <location filename="../terrasam_processing/segmentation.py" line="177"/>
         <source>Segmented objects</source>
         <translation>Segmentierte Objekte</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/segmentation.py" line="177"/>
+        <location filename="../terrasam_processing/segmentation.py" line="181"/>
         <source>Give a point layer, a polygon layer of boxes, or both.</source>
         <translation>Geben Sie einen Punktlayer, einen Polygonlayer mit Rechtecken oder beides an.</translation>
     </message>
@@ -971,12 +971,12 @@
         <translation>Wird geladen…</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="188"/>
+        <location filename="../ui/controller.py" line="189"/>
         <source>No model loaded</source>
         <translation>Kein Modell geladen</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="189"/>
+        <location filename="../ui/controller.py" line="190"/>
         <source>Loading the model was cancelled.</source>
         <translation>Das Laden des Modells wurde abgebrochen.</translation>
     </message>
@@ -986,17 +986,17 @@
         <translation>Raster {name} gewählt: jetzt einen SAM-Checkpoint wählen (Modell → Checkpoint)</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="196"/>
+        <location filename="../ui/controller.py" line="197"/>
         <source>Model loaded: now choose a raster layer</source>
         <translation>Modell geladen: jetzt einen Rasterlayer wählen</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="212"/>
+        <location filename="../ui/controller.py" line="213"/>
         <source>Segmentation head loaded: Map view maps its classes, accepted objects get one</source>
         <translation>Segmentierungskopf geladen: „Ansicht kartieren“ kartiert seine Klassen, übernommene Objekte erhalten eine</translation>
     </message>
     <message>
-        <location filename="../ui/controller.py" line="226"/>
+        <location filename="../ui/controller.py" line="227"/>
         <source>{n} classes: {names}</source>
         <translation>{n} Klassen: {names}</translation>
     </message>
@@ -1012,74 +1012,79 @@
 <context>
     <name>TerraSAMAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/base.py" line="97"/>
+        <location filename="../terrasam_processing/base.py" line="101"/>
         <source>Raster (a local file)</source>
         <translation>Raster (eine lokale Datei)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="104"/>
+        <location filename="../terrasam_processing/base.py" line="108"/>
         <source>SAM checkpoint (.pth)</source>
         <translation>SAM-Checkpoint (.pth)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="104"/>
+        <location filename="../terrasam_processing/base.py" line="108"/>
         <source>SAM checkpoints (*.pth *.pt);;All files (*)</source>
         <translation>SAM-Checkpoints (*.pth *.pt);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="124"/>
+        <location filename="../terrasam_processing/base.py" line="128"/>
         <source>Extent (default: the whole raster)</source>
         <translation>Ausdehnung (Standard: das ganze Raster)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="131"/>
+        <location filename="../terrasam_processing/base.py" line="135"/>
         <source>Bands as red,green,blue, e.g. 4,3,2, or one band (default: automatic)</source>
         <translation>Kanäle als Rot,Grün,Blau, z. B. 4,3,2, oder ein Kanal (Standard: automatisch)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="161"/>
+        <location filename="../terrasam_processing/base.py" line="165"/>
         <source>Tile overlap (pixels)</source>
         <translation>Kachelüberlappung (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="164"/>
+        <location filename="../terrasam_processing/base.py" line="168"/>
         <source>Drop parts smaller than (m²)</source>
         <translation>Teile kleiner als (m²) verwerfen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="164"/>
+        <location filename="../terrasam_processing/base.py" line="168"/>
         <source>Fill holes smaller than (m²)</source>
         <translation>Löcher kleiner als (m²) füllen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="164"/>
+        <location filename="../terrasam_processing/base.py" line="168"/>
         <source>Simplification tolerance (pixels)</source>
         <translation>Vereinfachungstoleranz (Pixel)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="175"/>
+        <location filename="../terrasam_processing/base.py" line="179"/>
         <source>Embedding cache folder (default: the TerraSAM dock&apos;s cache)</source>
         <translation>Embedding-Cache-Ordner (Standard: der Cache des TerraSAM-Docks)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="186"/>
+        <location filename="../terrasam_processing/base.py" line="192"/>
         <source>Device</source>
         <translation>Gerät</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="213"/>
+        <location filename="../terrasam_processing/base.py" line="230"/>
         <source>Choose a SAM checkpoint file (.pth), e.g. sam_vit_b_01ec64.pth from https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth</source>
         <translation>Wählen Sie eine SAM-Checkpoint-Datei (.pth), z. B. sam_vit_b_01ec64.pth von https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="154"/>
+        <location filename="../terrasam_processing/base.py" line="158"/>
         <source>Tile size (pixels; 0: the model&apos;s)</source>
         <translation>Kachelgröße (Pixel; 0: die des Modells)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/base.py" line="197"/>
+        <location filename="../terrasam_processing/base.py" line="203"/>
         <source>Precision (auto: the fastest path that passes the fidelity check)</source>
         <translation>Genauigkeit (auto: der schnellste Weg, der die Treueprüfung besteht)</translation>
+    </message>
+    <message>
+        <location filename="../terrasam_processing/base.py" line="214"/>
+        <source>Dask scheduler address (empty: run on this machine)</source>
+        <translation>Adresse des Dask-Schedulers (leer: auf diesem Rechner ausführen)</translation>
     </message>
 </context>
 <context>
@@ -1439,77 +1444,77 @@
 <context>
     <name>TrainClassifierAlgorithm</name>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="178"/>
+        <location filename="../terrasam_processing/landcover.py" line="179"/>
         <source>Train land-cover classifier</source>
         <translation>Landbedeckungs-Klassifikator trainieren</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="181"/>
+        <location filename="../terrasam_processing/landcover.py" line="182"/>
         <source>&lt;p&gt;Trains a small classifier head on features of the frozen SAM image encoder, from labelled image patches, for &lt;i&gt;Classify land cover&lt;/i&gt;.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Training data folder&lt;/b&gt;: one sub-folder per class, named after the class, holding square patches: RGB .jpg/.png (like EuroSAT RGB) or multi-band GeoTIFFs (like EuroSAT MS; choose the bands in the advanced settings). At least two classes with two patches each.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Training fractions&lt;/b&gt;: the share of each class used for training, the rest is held out to score the head; several values separated by commas (0.2,0.5,0.8) run a sweep and the head of the largest is saved. &lt;b&gt;Head&lt;/b&gt;: linear, or mlp (one hidden layer). The same seed and data give the same head.&lt;/p&gt;&lt;p&gt;Outputs: the head file (.pt) and a report folder with, per fraction, metrics.json (accuracy, per-class precision, recall and F1, the confusion matrix), curves.png and confusion.png, then summary.json and sweep.png. Encoder features are cached, so another head on the same data is quick.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Trainiert für &lt;i&gt;Landbedeckung klassifizieren&lt;/i&gt; einen kleinen Klassifikatorkopf auf Merkmalen des eingefrorenen SAM-Bild-Encoders, aus gelabelten Bildausschnitten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Trainingsdaten-Ordner&lt;/b&gt;: ein Unterordner je Klasse, nach der Klasse benannt, mit quadratischen Ausschnitten: RGB-.jpg/.png (wie EuroSAT RGB) oder mehrkanalige GeoTIFFs (wie EuroSAT MS; die Kanäle in den erweiterten Einstellungen wählen). Mindestens zwei Klassen mit je zwei Ausschnitten.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Trainingsanteile&lt;/b&gt;: der Anteil jeder Klasse, der zum Training dient, der Rest wird zurückgehalten, um den Kopf zu bewerten; mehrere durch Kommas getrennte Werte (0.2,0.5,0.8) ergeben eine Versuchsreihe, und der Kopf des größten wird gespeichert. &lt;b&gt;Kopf&lt;/b&gt;: linear oder mlp (eine verborgene Schicht). Derselbe Seed und dieselben Daten ergeben denselben Kopf.&lt;/p&gt;&lt;p&gt;Ausgaben: die Kopfdatei (.pt) und ein Berichtsordner mit, je Anteil, metrics.json (Genauigkeit, Präzision, Recall und F1 je Klasse, die Konfusionsmatrix), curves.png und confusion.png, dann summary.json und sweep.png. Encoder-Merkmale werden zwischengespeichert, sodass ein weiterer Kopf auf denselben Daten schnell geht.&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="198"/>
+        <location filename="../terrasam_processing/landcover.py" line="199"/>
         <source>Training data folder (one sub-folder per class)</source>
         <translation>Trainingsdaten-Ordner (ein Unterordner je Klasse)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="206"/>
+        <location filename="../terrasam_processing/landcover.py" line="207"/>
         <source>Head</source>
         <translation>Kopf</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="207"/>
+        <location filename="../terrasam_processing/landcover.py" line="208"/>
         <source>Training fractions (e.g. 0.2,0.5,0.8)</source>
         <translation>Trainingsanteile (z. B. 0.2,0.5,0.8)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="212"/>
+        <location filename="../terrasam_processing/landcover.py" line="213"/>
         <source>Epochs</source>
         <translation>Epochen</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="217"/>
+        <location filename="../terrasam_processing/landcover.py" line="218"/>
         <source>Random seed</source>
         <translation>Zufalls-Seed</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="218"/>
+        <location filename="../terrasam_processing/landcover.py" line="219"/>
         <source>Feature extraction</source>
         <translation>Merkmalsextraktion</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="223"/>
+        <location filename="../terrasam_processing/landcover.py" line="224"/>
         <source>Pixel size of the patches in metres (0: from the GeoTIFFs, else 10)</source>
         <translation>Pixelgröße der Ausschnitte in Metern (0: aus den GeoTIFFs, sonst 10)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="235"/>
+        <location filename="../terrasam_processing/landcover.py" line="236"/>
         <source>Feature cache folder (default: ~/.cache/terrasam/features)</source>
         <translation>Merkmals-Cache-Ordner (Standard: ~/.cache/terrasam/features)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="239"/>
+        <location filename="../terrasam_processing/landcover.py" line="240"/>
         <source>Classifier head</source>
         <translation>Klassifikatorkopf</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="239"/>
+        <location filename="../terrasam_processing/landcover.py" line="240"/>
         <source>Classifier heads (*.pt)</source>
         <translation>Klassifikatorköpfe (*.pt)</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="244"/>
+        <location filename="../terrasam_processing/landcover.py" line="245"/>
         <source>Report folder</source>
         <translation>Berichtsordner</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="249"/>
+        <location filename="../terrasam_processing/landcover.py" line="250"/>
         <source>Held-out accuracy of the saved head</source>
         <translation>Genauigkeit des gespeicherten Kopfes auf zurückgehaltenen Daten</translation>
     </message>
     <message>
-        <location filename="../terrasam_processing/landcover.py" line="250"/>
+        <location filename="../terrasam_processing/landcover.py" line="251"/>
         <source>Held-out macro F1 of the saved head</source>
         <translation>Makro-F1 des gespeicherten Kopfes auf zurückgehaltenen Daten</translation>
     </message>

@@ -13,11 +13,13 @@ order (each imports only those above it and the shared modules):
 - ``finetune``    the mask decoder fine-tuned on the user's labels (folder or raster + polygons); detection
 - ``semantic``    pixel-level class maps: SAM-CONV and SAM-ViT heads on the frozen encoder, a UNet baseline
 - ``service``     the core as a process for the QGIS plugin: protocol, client, server, engine
+- ``distributed`` batch runs on Dask: a cluster joined or started for the run, tasks shipped in order
 - ``cli``         ``python -m sam_core``: the parser, its options check, one module per command group
 
 Shared modules: ``errors`` (the one exception type, ``first_line``), ``io`` (atomic writes, the output guard, strict
 JSON), ``config`` (defaults: tile size, overlap, devices, points per side), ``schema`` (every product's
-fields), ``units`` (areas and scores as people read them), ``progress`` (fractions with tile and time left).
+fields), ``units`` (areas and scores as people read them), ``progress`` (fractions with tile and time left),
+``tasks`` (work as tasks: the job protocol and the serial runner; ``distributed`` has the Dask one).
 """
 
 __version__ = "0.1.0"

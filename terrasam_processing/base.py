@@ -61,6 +61,7 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
     BANDS = "BANDS"
     DEVICE = "DEVICE"
     PRECISION = "PRECISION"
+    SCHEDULER = "SCHEDULER"
     CACHE_DIR = "CACHE_DIR"
     TILE_SIZE = "TILE_SIZE"
     OVERLAP = "OVERLAP"
@@ -70,6 +71,9 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
     OUTPUT = "OUTPUT"
     #: without a cache folder of its own, the command uses the dock's embedding cache
     SHARES_DOCK_CACHE = True
+    #: the command is a batch command that runs its tiles on an existing Dask cluster when given
+    #: ``--scheduler ADDRESS``: ``add_device`` then adds the scheduler parameter beside the device's
+    DISTRIBUTABLE = False
 
     @staticmethod
     def tr(text: str) -> str:
@@ -182,6 +186,8 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
         return advanced(parameter) if is_advanced else parameter
 
     def add_device(self) -> None:
+        """Where and how the command runs: device and precision, and the Dask scheduler if it is
+        ``DISTRIBUTABLE``, by default the TerraSAM settings (``device``, ``precision``, ``dask_scheduler``)."""
         device = _setting("device")
         self.addParameter(
             advanced(
@@ -204,6 +210,17 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
                 )
             )
         )
+        if self.DISTRIBUTABLE:
+            self.addParameter(
+                advanced(
+                    QgsProcessingParameterString(
+                        self.SCHEDULER,
+                        TerraSAMAlgorithm.tr("Dask scheduler address (empty: run on this machine)"),
+                        defaultValue=settings.dask_scheduler(),
+                        optional=True,
+                    )
+                )
+            )
 
     # -- their command-line form ----------------------------------------------------------------------------
 
@@ -233,6 +250,10 @@ class TerraSAMAlgorithm(QgsProcessingAlgorithm):
         if self.parameterDefinition(self.DEVICE) is not None:
             args += ["--device", DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]]
             args += ["--precision", PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)]]
+        if self.parameterDefinition(self.SCHEDULER) is not None:
+            scheduler = self.parameterAsString(parameters, self.SCHEDULER, context).strip()
+            if scheduler:
+                args += ["--scheduler", scheduler]
         if self.parameterDefinition(self.CACHE_DIR) is not None:
             cache = self.parameterAsFile(parameters, self.CACHE_DIR, context)
             cache = cache or (settings.cache_dir() if self.SHARES_DOCK_CACHE else "")

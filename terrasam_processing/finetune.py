@@ -162,6 +162,7 @@ class FinetuneDecoderAlgorithm(_FinetuneAlgorithm):
 
 
 class DetectObjectsAlgorithm(_FinetuneAlgorithm):
+    DISTRIBUTABLE = True
     SIZE = "SIZE"
 
     @staticmethod

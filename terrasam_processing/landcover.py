@@ -39,6 +39,7 @@ class _LandCoverAlgorithm(TerraSAMAlgorithm):
 
 
 class ClassifyLandCoverAlgorithm(_LandCoverAlgorithm):
+    DISTRIBUTABLE = True
     HEAD = "HEAD"
     CELL_SIZE_M = "CELL_SIZE_M"
     DISSOLVE = "DISSOLVE"

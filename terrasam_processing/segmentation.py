@@ -50,6 +50,8 @@ class _SegmentationAlgorithm(TerraSAMAlgorithm):
 
 
 class EncodeRasterAlgorithm(_SegmentationAlgorithm):
+    DISTRIBUTABLE = True
+
     @staticmethod
     def tr(text: str) -> str:
         return QCoreApplication.translate("EncodeRasterAlgorithm", text)
@@ -99,6 +101,8 @@ class EncodeRasterAlgorithm(_SegmentationAlgorithm):
 
 
 class SegmentPromptsAlgorithm(_SegmentationAlgorithm):
+    #: ``segment --prompts``: checkParameterValues asks for a point or box layer, so there is always one
+    DISTRIBUTABLE = True
     POINTS = "POINTS"
     LABEL_FIELD = "LABEL_FIELD"
     GROUP_FIELD = "GROUP_FIELD"
@@ -194,6 +198,8 @@ class SegmentPromptsAlgorithm(_SegmentationAlgorithm):
 
 
 class SegmentEverythingAlgorithm(_SegmentationAlgorithm):
+    DISTRIBUTABLE = True
+
     @staticmethod
     def tr(text: str) -> str:
         return QCoreApplication.translate("SegmentEverythingAlgorithm", text)

@@ -23,6 +23,7 @@ LABELLED_LAYER = "labelled"
 
 
 class LabelObjectsAlgorithm(_SegmentationHeadAlgorithm):
+    DISTRIBUTABLE = True
     OBJECTS = "OBJECTS"
     HEAD = "HEAD"
 

@@ -34,6 +34,7 @@ FILL_ALPHA = 160
 
 
 class MapClassesAlgorithm(_SegmentationHeadAlgorithm):
+    DISTRIBUTABLE = True
     HEAD = "HEAD"
     POLYGONS = "POLYGONS"
     DISSOLVE = "DISSOLVE"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import sys
 
 from .. import config
@@ -86,6 +87,33 @@ def add_device_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def add_cluster_options(command: argparse.ArgumentParser) -> None:
+    """Where the tiles run: here (default), a local Dask cluster, or an existing one (every batch command)."""
+    group = command.add_argument_group("distributed (Dask)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=whole(1),
+        metavar="N",
+        help="run the tiles on a local Dask cluster of N worker processes (1 thread each; --threads: torch "
+        "threads per worker), started and stopped by this command",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the tiles on an existing Dask cluster, e.g. tcp://host:8786 (its workers must read the "
+        "raster, the checkpoint and --cache-dir at the same paths)",
+    )
+
+
+def cluster_runner(args, is_cancelled=None):
+    """A context manager giving the run's ``DaskRunner``, or None to run here (no cluster option)."""
+    from ..distributed.cluster import ClusterOptions, dask_runner
+
+    options = ClusterOptions(getattr(args, "scheduler", None), getattr(args, "workers", None), args.threads)
+    return dask_runner(options, is_cancelled)
+
+
 def tile_size_of(args) -> int:
     """``--tile-size``, else the model's (``LoadedModel.tile_size``), read from the checkpoint's sidecar
     without loading the weights, so tiles can be located before the model loads."""
@@ -125,20 +153,47 @@ def user_cache():
 
 
 _last_progress: list = [None]
+_bar: list = [None]  # the terminal's progress bar (tqdm), while a run shows one
 
 
 def reset_progress() -> None:
     """Forget the last line shown: each run of ``main`` starts at no progress."""
     _last_progress[0] = None
+    if _bar[0] is not None:
+        _bar[0].close()
+        _bar[0] = None
 
 
 def progress(fraction: float) -> None:
     """``progress: 37% tile 2 of 4, about 3 min left`` (percent rounded down: 100% only when done); a line
-    only when the percent or the tile changes."""
+    only when the percent or the tile changes. On a terminal, a bar that redraws in place instead."""
     percent, tile = int(fraction * 100 + 1e-9), getattr(fraction, "tile", None)
     if _last_progress[0] == (percent, tile):
         return
     _last_progress[0] = (percent, tile)
     detail = fraction.describe() if hasattr(fraction, "describe") else ""
+    if sys.stderr.isatty():
+        _draw_bar(percent, detail)
+        return
     line = f"progress: {percent}%"
     print(f"{line} {detail}" if detail else line, file=sys.stderr, flush=True)
+
+
+def _draw_bar(percent: int, detail: str) -> None:
+    from tqdm import tqdm
+
+    if _bar[0] is None:
+        size = shutil.get_terminal_size((80, 24))  # a new pseudo-terminal may say 0 × 0: tqdm shows nothing
+        _bar[0] = tqdm(
+            total=100,
+            file=sys.stderr,
+            ncols=size.columns or 80,
+            nrows=size.lines or 24,
+            bar_format="{percentage:3.0f}% |{bar}| {desc}",
+        )
+    bar = _bar[0]
+    bar.n = percent
+    bar.set_description_str(detail, refresh=True)
+    if percent >= 100:
+        bar.close()
+        _bar[0] = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import config
 from ..io import all_or_nothing, strict_json
-from .common import add_extent_options, add_model_options, progress
+from .common import add_cluster_options, add_extent_options, add_model_options, cluster_runner, progress
 from .options import real, whole
 
 
@@ -38,6 +38,7 @@ def add_detect_command(commands) -> None:
         default=config.MIN_REGION_PX,
         help="islands/holes below this many pixels go",
     )
+    add_cluster_options(detect)
 
 
 def cmd_detect(args) -> int:
@@ -63,9 +64,11 @@ def cmd_detect(args) -> int:
     )
     with RasterSource(args.raster, bands=args.bands) as source:
         model = load_model(args.checkpoint, args.device, args.precision)
-        result = detect_objects(
-            source, model, args.extent, extent_crs, options, EmbeddingCache(args.cache_dir), progress
-        )
+        cache = EmbeddingCache(args.cache_dir)
+        with cluster_runner(args) as runner:
+            result = detect_objects(
+                source, model, args.extent, extent_crs, options, cache, progress, runner=runner
+            )
         with all_or_nothing():
             write_polygons(args.out, result.objects, source.crs, DETECT_FIELDS)
     summary = {

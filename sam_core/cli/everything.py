@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import config
 from ..errors import SamCoreError
 from ..io import strict_json
-from .common import add_extent_options, add_model_options, progress
+from .common import add_cluster_options, add_extent_options, add_model_options, cluster_runner, progress
 from .options import real, whole
 
 
@@ -31,6 +31,7 @@ def add_everything_command(commands) -> None:
         help="islands/holes below this many pixels go",
     )
     every.add_argument("--largest-part-only", action="store_true")
+    add_cluster_options(every)
 
 
 def cmd_everything(args) -> int:
@@ -62,15 +63,17 @@ def cmd_everything(args) -> int:
     )
     with RasterSource(args.raster, bands=args.bands) as source:
         model = load_model(args.checkpoint, args.device, args.precision)
-        result = segment_everything(
-            source,
-            model,
-            EmbeddingCache(args.cache_dir),
-            args.extent,
-            extent_crs,
-            options,
-            progress=progress,
-        )
+        with cluster_runner(args) as runner:
+            result = segment_everything(
+                source,
+                model,
+                EmbeddingCache(args.cache_dir),
+                args.extent,
+                extent_crs,
+                options,
+                progress=progress,
+                runner=runner,
+            )
         for record in result.objects:
             record["model"] = model.info.name
         write_polygons(args.out, result.objects, source.crs, EVERYTHING_FIELDS)

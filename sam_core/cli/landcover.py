@@ -7,7 +7,15 @@ import argparse
 
 from .. import config
 from ..io import all_or_nothing, strict_json
-from .common import add_device_options, add_extent_options, bands, progress, user_cache
+from .common import (
+    add_cluster_options,
+    add_device_options,
+    add_extent_options,
+    bands,
+    cluster_runner,
+    progress,
+    user_cache,
+)
 from .options import SEED_MAX, real, whole
 
 
@@ -88,6 +96,7 @@ def add_landcover_commands(commands) -> None:
         help="classify a raster up to N times coarser than the head's pixel size (default 2); upsampling "
         "adds no detail and multiplies the tiles by N²",
     )
+    add_cluster_options(cls)
 
 
 def cmd_train_classifier(args) -> int:
@@ -156,16 +165,18 @@ def cmd_classify(args) -> int:
     head = load_head(args.head)
     check_resolution(args.raster, head, options)  # a too-coarse raster is refused before the model loads
     model = load_model(args.checkpoint, args.device, args.precision)
-    result = classify_raster(
-        args.raster,
-        model,
-        head,
-        args.extent,
-        extent_crs,
-        options,
-        EmbeddingCache(args.cache_dir),
-        progress=progress,
-    )
+    with cluster_runner(args) as runner:
+        result = classify_raster(
+            args.raster,
+            model,
+            head,
+            args.extent,
+            extent_crs,
+            options,
+            EmbeddingCache(args.cache_dir),
+            progress=progress,
+            runner=runner,
+        )
     with all_or_nothing():
         if args.dissolve:
             write_polygons(args.out, result.dissolved(), result.crs, CLASS_FIELDS, layer="classes")

@@ -3,8 +3,17 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..io import all_or_nothing, strict_json
-from .common import add_device_options, add_engine_options, add_extent_options, progress
+from .common import (
+    add_cluster_options,
+    add_device_options,
+    add_engine_options,
+    add_extent_options,
+    cluster_runner,
+    progress,
+)
 from .options import real
 
 
@@ -35,6 +44,7 @@ def add_map_command(commands) -> None:
     mapping.add_argument("--min-area-m2", type=real(0), default=0.0, help="polygons: drop smaller parts")
     mapping.add_argument("--min-hole-m2", type=real(0), default=0.0, help="polygons: fill smaller holes")
     mapping.add_argument("--simplify-px", type=real(0), default=0.0, help="polygons: tolerance in pixels")
+    add_cluster_options(mapping)
 
 
 def cmd_map(args) -> int:
@@ -60,17 +70,20 @@ def cmd_map(args) -> int:
     model = load_model(args.checkpoint, args.device, args.precision)
     extent_crs = parse_crs(args.extent_crs) if args.extent_crs else None
     with all_or_nothing():
-        result = map_classes(
-            args.raster,
-            model,
-            head,
-            args.out,
-            args.extent,
-            extent_crs,
-            options,
-            EmbeddingCache(args.cache_dir),
-            progress,
-        )
+        with cluster_runner(args) as runner:
+            result = map_classes(
+                args.raster,
+                model,
+                head,
+                args.out,
+                args.extent,
+                extent_crs,
+                options,
+                EmbeddingCache(args.cache_dir),
+                progress,
+                runner=runner,
+                head_file=args.head,
+            )
         if args.polygons:
             write_polygons(
                 args.polygons,
@@ -118,12 +131,14 @@ def add_label_command(commands) -> None:
     label.add_argument("--overlap", type=real(0), default=0.25, help="tile overlap, as for map")
     label.add_argument("--cache-dir", help="keep image embeddings here so later runs skip the encoder")
     add_device_options(label)
+    add_cluster_options(label)
 
 
 def cmd_label_objects(args) -> int:
     import numpy as np
 
     from ..geo.output import write_polygons
+    from ..landcover.head import ClassifierHead
     from ..prompting.prompt_files import source_columns
     from ..sam.embeddings import EmbeddingCache
     from ..sam.model import load_model
@@ -132,9 +147,21 @@ def cmd_label_objects(args) -> int:
 
     model = load_model(args.checkpoint, args.device, args.precision)
     head = load_object_head(args.head, model)
-    result = label_objects(
-        args.raster, args.objects, model, head, args.overlap, EmbeddingCache(args.cache_dir), progress
-    )
+    if isinstance(head, ClassifierHead) and (args.workers or args.scheduler):
+        print("dask: a land-cover head labels objects here; the cluster is not used", file=sys.stderr)
+        args.workers = args.scheduler = None
+    with cluster_runner(args) as runner:
+        result = label_objects(
+            args.raster,
+            args.objects,
+            model,
+            head,
+            args.overlap,
+            EmbeddingCache(args.cache_dir),
+            progress,
+            runner=runner,
+            head_file=args.head,
+        )
     kept = [k for k, label in enumerate(result.labels) if label is not None]
     records = [{"geometry": result.geometries[k]} for k in kept]
     originals = source_columns([result.layer], [(0, k) for k in kept], LABEL_FIELDS)

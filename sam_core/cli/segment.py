@@ -9,10 +9,12 @@ from .. import config
 from ..errors import SamCoreError
 from ..io import all_or_nothing, strict_json
 from .common import (
+    add_cluster_options,
     add_engine_options,
     add_extent_options,
     add_model_options,
     box,
+    cluster_runner,
     point,
     progress,
     tile_size_of,
@@ -31,6 +33,7 @@ def add_segment_commands(commands) -> None:
         type=whole(0),
         help=f"tile overlap in pixels (default {config.OVERLAP}, a quarter of tiles under {4 * config.OVERLAP} px)",
     )
+    add_cluster_options(enc)
 
     seg = commands.add_parser(
         "segment", help="segment one object from point and/or box prompts, or one per group in --prompts"
@@ -60,14 +63,16 @@ def add_segment_commands(commands) -> None:
     )
     seg.add_argument("--label-field", help="field of --prompts points: 1 foreground (default), 0 background")
     seg.add_argument("--group-field", help="field of --prompts: features with the same value make one object")
+    add_cluster_options(seg)  # the tiles of --prompts files; one object's prompts run here
 
 
 def cmd_encode(args) -> int:
     from ..geo.crs import parse_crs
     from ..geo.raster import RasterSource
     from ..prompting.segment import prompt_overlap
-    from ..sam.embeddings import EmbeddingCache, TileEncoder
+    from ..sam.embeddings import EmbeddingCache
     from ..sam.model import load_model
+    from ..sam.tile_job import encode_tiles
 
     if not args.cache_dir:
         raise SamCoreError("encode needs --cache-dir: the folder the embeddings are kept in")
@@ -80,8 +85,9 @@ def cmd_encode(args) -> int:
         if not tiles:
             raise SamCoreError("the extent does not overlap the raster")
         model = load_model(args.checkpoint, args.device, args.precision)
-        encoder = TileEncoder(model, source, EmbeddingCache(args.cache_dir, max_items=1))
-        encoded = encoder.encode_all(tiles, progress=progress)
+        with cluster_runner(args) as runner:
+            cache = EmbeddingCache(args.cache_dir, max_items=1)
+            encoded = encode_tiles(source, model, cache, tiles, progress, runner=runner)
     summary = {
         "cache_dir": str(args.cache_dir),
         "tiles": len(tiles),
@@ -103,6 +109,8 @@ def cmd_segment(args) -> int:
         return _segment_prompt_files(args)
     if args.label_field or args.group_field:
         raise SamCoreError("--label-field and --group-field apply to --prompts files")
+    if args.workers or args.scheduler:
+        raise SamCoreError("--workers and --scheduler apply to --prompts files")
     if not args.point and args.box is None:
         raise SamCoreError("give at least one --point or a --box, or --prompts")
     check_writable(args.out)
@@ -152,7 +160,8 @@ def _segment_prompt_files(args) -> int:
     post = PostProcess(args.min_area_m2, args.min_hole_m2, args.simplify_px)
     # located before the model loads: a bad prompt fails at once
     with _open_segmenter(args, check=batch.locate) as segmenter:
-        result = batch.run(segmenter, post, progress=progress)
+        with cluster_runner(args) as runner:
+            result = batch.run(segmenter, post, progress=progress, runner=runner)
         with all_or_nothing():
             crs = segmenter.source.crs
             write_polygons(args.out, result.records, crs, PROMPT_FIELDS, columns=result.columns)

@@ -19,6 +19,10 @@ Without a sidecar (a plain SAM) there is no learned scale: tiles are one patch o
 the raster's resolution) and the threshold is 0.5. Memory does not grow with the raster's height (one strip
 of tiles at a time, see ``stitch``). Nothing is returned until every tile is done; a cancel raises
 ``Cancelled`` (checked per tile and per encoder block).
+
+On a Dask cluster (``runner``) each tile's probabilities are a task (``DetectJob``) and the client's
+``Stitcher`` takes them in tile order, as the serial loop does: the same objects, and the client holds only
+the runner's few results in flight besides its strip of tiles.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from ..geo.vectorize import PostProcess, postprocess
 from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.model import LoadedModel
+from ..sam.tile_job import TileContext, TileJob
+from ..tasks import Hooks, Runner, runner_or_serial
 from .predict import decode_logits
 from .stitch import StitchedObject, Stitcher
 
@@ -123,16 +129,21 @@ def detect_objects(
     cache: EmbeddingCache | None = None,
     progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
+    runner: Runner | None = None,
 ) -> DetectResult:
     """The objects over ``extent`` (default the whole raster). ``progress`` gets a ``Progress`` after each
-    tile, 1.0 once the result is complete."""
+    tile, 1.0 once the result is complete. ``runner``: where the tiles run (default here, one after another;
+    ``distributed.DaskRunner``)."""
+    args = (model, extent, extent_crs, options, cache, progress, is_cancelled, runner)
     if isinstance(raster_or_source, RasterSource):
-        return _detect(raster_or_source, model, extent, extent_crs, options, cache, progress, is_cancelled)
+        return _detect(raster_or_source, *args)
     with RasterSource(raster_or_source) as source:
-        return _detect(source, model, extent, extent_crs, options, cache, progress, is_cancelled)
+        return _detect(source, *args)
 
 
-def _detect(source, model, extent, extent_crs, options, cache, progress, is_cancelled) -> DetectResult:
+def _detect(
+    source, model, extent, extent_crs, options, cache, progress, is_cancelled, runner
+) -> DetectResult:
     options = options or DetectOptions()
     region = extent_window(source.grid(), extent, extent_crs)
     tile_px = detect_tile_px(model, options, region)
@@ -140,17 +151,18 @@ def _detect(source, model, extent, extent_crs, options, cache, progress, is_canc
     threshold = detect_threshold(model, options)
     grid = source.grid(tile_px, overlap)
     tiles = grid.tiles_for_pixel_box(region.col_off, region.row_off, region.col_end, region.row_end)
-    encoder = TileEncoder(model, source, cache)
+    runner = runner_or_serial(runner, is_cancelled)
+    job = DetectJob(*TileJob.spec_of(source, model, cache, runner))
+    state = None if runner.distributed else TileContext(source, model, TileEncoder(model, source, cache))
     stitcher = Stitcher(
         region, tile_px, overlap, grid.stride, threshold, source.transform, options.min_region_px
     )
     tracker = TileProgress(len(tiles), progress)
-    for index, tile in enumerate(tiles):
-        if is_cancelled and is_cancelled():
-            raise Cancelled()
+    # results come in tile order wherever they ran: the stitcher sees what the serial loop gives it
+    for index, (probability, valid) in enumerate(runner.results(job, tiles, state)):
+        tile = tiles[index]
         if index and tile.row != tiles[index - 1].row:
             stitcher.end_row(tiles[index - 1].row)
-        probability, valid = tile_probability(model, encoder, tile, is_cancelled)
         stitcher.add(tile, probability, valid)
         if index + 1 < len(tiles):
             tracker.step(index + 1)
@@ -165,6 +177,15 @@ def _detect(source, model, extent, extent_crs, options, cache, progress, is_canc
 def whole_patch_box(patch: int) -> torch.Tensor:
     """The detection prompt: one box around the whole patch (patch pixels), as the recipe's patches."""
     return torch.tensor([[0.0, 0.0, float(patch), float(patch)]])
+
+
+@dataclass(frozen=True)
+class DetectJob(TileJob):
+    """``detect``: one tile's probabilities and valid pixels (``tile_probability``), for the client's
+    ``Stitcher``. A worker loads the checkpoint as the client did, sidecar and all (``load_model``)."""
+
+    def run(self, state: TileContext, tile: Tile, hooks: Hooks) -> tuple[np.ndarray, np.ndarray]:
+        return tile_probability(state.model, state.encoder, tile, hooks.is_cancelled)
 
 
 def tile_probability(

@@ -108,6 +108,32 @@ class WindowImage:
     digest: str  # sha256 of the raw values and masks read (content identity)
 
 
+@dataclass(frozen=True)
+class RasterSpec:
+    """An open raster as another process reopens it: its path, bands and the stretch this process chose
+    (so every worker turns pixels into the same RGB; its own sample would give the same, at a read's cost)."""
+
+    path: str
+    bands: tuple[int, ...]
+    stretch: Stretch
+    percentiles: tuple[float, ...] = DEFAULT_PERCENTILES
+    identity: tuple = ()  # (size, mtime) when the client opened it: a rewritten file is opened afresh
+
+    def key(self) -> str:
+        return repr((self.path, self.bands, self.stretch, self.percentiles, self.identity))
+
+    @staticmethod
+    def identity_of(path: Path) -> tuple[str, int, int]:
+        """(absolute path, size, mtime in ns): which file, and which version of it."""
+        stat = path.stat()
+        return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+    def open(self) -> RasterSource:
+        source = RasterSource(self.path, self.bands, self.percentiles)
+        source.stretch = self.stretch
+        return source
+
+
 class RasterSource:
     """An open raster with its band choice and stretch; use as a context manager or call ``close``."""
 
@@ -127,14 +153,18 @@ class RasterSource:
         try:
             self.bands = resolve_bands(self._ds.count, bands, self._ds.colorinterp)
             self.percentiles = tuple(float(p) for p in percentiles)
-            stat = self.path.stat()
-            self.file_identity = (str(self.path.resolve()), stat.st_size, stat.st_mtime_ns)
+            self.file_identity = RasterSpec.identity_of(self.path)
             if checked:
                 check_georeferencing(self._ds, self.path.name)
                 self._sample  # noqa: B018 - refuses a raster with no valid pixel now, not at its first tile
         except BaseException:
             self._ds.close()
             raise
+
+    def spec(self) -> RasterSpec:
+        """This raster as a worker reopens it (``RasterSpec``)."""
+        path, *identity = self.file_identity
+        return RasterSpec(path, tuple(self.bands), self.stretch, self.percentiles, tuple(identity))
 
     # -- metadata -------------------------------------------------------------------------------------
     @property

@@ -42,17 +42,19 @@ from pyproj import CRS
 from shapely import affinity
 
 from .. import config
-from ..errors import Cancelled, SamCoreError
+from ..errors import SamCoreError
 from ..geo.gsd import ResampledSource, ground_gsd_m, refuse_upsampling, working_scale
 from ..geo.measures import measure
 from ..geo.output import TABLE_SUFFIXES, check_table_writable, write_area_table
 from ..progress import TileProgress
-from ..sam.embeddings import EmbeddingCache, TileEncoder
+from ..sam.embeddings import EmbeddingCache
 from ..sam.estimate import seconds_per_tile
 from ..sam.model import LoadedModel
 from ..schema import CELL_FIELDS, CLASS_CSV_COLUMNS, CLASS_FIELDS  # noqa: F401 - their home was here
+from ..tasks import Runner
 from .cells import CellLayout, Cells, affine_params
-from .features import PACKED, cell_valid_fraction, overlap_lengths, pool_cells
+from .classify_tiles import CellTile, cell_tiles, tile_pools
+from .features import PACKED
 from .head import ClassifierHead
 
 STRETCHES = config.STRETCHES
@@ -174,10 +176,12 @@ def classify_raster(
     cache: EmbeddingCache | None = None,
     progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
+    runner: Runner | None = None,
 ) -> ClassifyResult:
     """Classify the cells over ``extent`` (in ``extent_crs``, default the raster's; None: the whole raster).
     Before the first tile is encoded, ``progress`` gets a ``Progress`` of 0 with the number of tiles and an
-    estimate of the time they take; then one after each tile."""
+    estimate of the time they take; then one after each tile. ``runner``: where the tiles are encoded and
+    pooled (default here, one after another; ``distributed.DaskRunner``); the cells are classified here."""
     options = options or ClassifyOptions()
     options.validate()
     head.check_encoder(model.info)
@@ -200,14 +204,13 @@ def classify_raster(
         area = layout.extent_polygon(extent, extent_crs)
         cells = layout.cells(area)
         tiles = layout.tiles_needed(cells)
-        encoder = TileEncoder(model, source, cache)
         tracker = TileProgress(
             len(tiles), progress, len(tiles) * seconds_per_tile(model) if progress else None
         )
         tracker.step(0)  # the tile count and the estimate, before any encoding
-        records, skipped = _classify_tiles(
-            layout, head, options, encoder, tiles, cells, tracker, is_cancelled
-        )
+        items = cell_tiles(layout, tiles, cells)
+        pools = tile_pools(source, model, cache, items, is_cancelled, runner)
+        records, skipped, encoder_calls = _classify_tiles(layout, head, options, items, pools, cells, tracker)
         transform = source.transform
         result = ClassifyResult(
             cells=records,
@@ -221,7 +224,7 @@ def classify_raster(
             cell_size_px=layout.cell,
             cell_size_m=layout.cell * layout.working_gsd,
             tiles=len(tiles),
-            encoder_calls=encoder.encoder_calls,
+            encoder_calls=encoder_calls,
             skipped_cells=skipped,
         )
     return result
@@ -255,58 +258,39 @@ def _classify_tiles(
     layout: CellLayout,
     head: ClassifierHead,
     options: ClassifyOptions,
-    encoder: TileEncoder,
-    tiles: list,
+    items: list[CellTile],
+    pools,
     cells: Cells,
     tracker: TileProgress,
-    is_cancelled,
-) -> tuple[list[dict], int]:
-    """Encode the tiles one at a time and classify each row of cells as soon as no later tile can add to it:
-    (cell records, cells skipped as mostly nodata)."""
+) -> tuple[list[dict], int, int]:
+    """Add up each tile's pooled cells (``pools``, in the order of ``items``) and classify each row of cells
+    as soon as no later tile can add to it: (cell records, cells skipped as mostly nodata, encoder passes)."""
     c = layout.cell
-    n_rows, n_cols = cells.needed.shape
+    n_cols = cells.needed.shape[1]
     pending: dict[int, list[np.ndarray]] = {}  # cell row → [sums (cols, C), valid areas (cols,)]
     records: list[dict] = []
-    skipped = 0
-    for k, tile in enumerate(tiles):
-        if is_cancelled and is_cancelled():
-            raise Cancelled()
-        encoded = encoder.encode(tile, is_cancelled)
-        embedding = encoded.embedding[0]
-        grid = embedding.shape[-1]
-        step = tile.size / grid
-        xlo, xhi = layout.owned(tile.col, layout.grid.n_cols)
-        ylo, yhi = layout.owned(tile.row, layout.grid.n_rows)
-        xr, yr = (
-            layout.cell_range(xlo, xhi, cells.i0, n_cols),
-            layout.cell_range(ylo, yhi, cells.j0, n_rows),
-        )
-        if len(xr) and len(yr):
-            ix, iy = np.arange(xr.start, xr.stop), np.arange(yr.start, yr.stop)
-            edges_x = tile.window.col_off + np.arange(grid + 1) * step
-            edges_y = tile.window.row_off + np.arange(grid + 1) * step
-            wx = overlap_lengths(
-                np.maximum(ix * c, xlo), np.minimum((ix + 1) * c, xhi), edges_x[:-1], edges_x[1:]
-            )
-            wy = overlap_lengths(
-                np.maximum(iy * c, ylo), np.minimum((iy + 1) * c, yhi), edges_y[:-1], edges_y[1:]
-            )
-            sums, areas = pool_cells(embedding, wy, wx, cell_valid_fraction(encoded.valid, grid))
-            for r, j in enumerate(iy):
-                acc = pending.setdefault(int(j), [np.zeros((n_cols, sums.shape[-1])), np.zeros(n_cols)])
-                acc[0][xr.start - cells.i0 : xr.stop - cells.i0] += sums[r]
-                acc[1][xr.start - cells.i0 : xr.stop - cells.i0] += areas[r]
-        last_of_row = k + 1 == len(tiles) or tiles[k + 1].row != tile.row
-        if last_of_row:
-            done = sorted(j for j in pending if (j + 1) * c <= yhi or k + 1 == len(tiles))
+    skipped = encoder_calls = 0
+    for k, pool in enumerate(pools):
+        item = items[k]
+        encoder_calls += pool.encoded
+        if pool.sums is not None:
+            (x0, x1), (y0, y1) = item.cols, item.rows
+            for r, j in enumerate(range(y0, y1)):
+                acc = pending.setdefault(j, [np.zeros((n_cols, pool.sums.shape[-1])), np.zeros(n_cols)])
+                acc[0][x0 - cells.i0 : x1 - cells.i0] += pool.sums[r]
+                acc[1][x0 - cells.i0 : x1 - cells.i0] += pool.areas[r]
+        last = k + 1 == len(items)
+        if last or items[k + 1].tile.row != item.tile.row:
+            yhi = item.owned[3]
+            done = sorted(j for j in pending if (j + 1) * c <= yhi or last)
             for j in done:
                 sums, areas = pending.pop(j)
                 min_valid = options.min_valid_fraction
                 skipped += _classify_row(layout, head, min_valid, j, sums, areas, cells, records)
-        if k + 1 < len(tiles):
+        if not last:
             tracker.step(k + 1)
     tracker.done()
-    return records, skipped
+    return records, skipped, encoder_calls
 
 
 def _classify_row(

@@ -26,7 +26,6 @@ import numpy as np
 import shapely
 import torch
 from pyproj import CRS
-from rasterio import features
 from segment_anything import SamAutomaticMaskGenerator, SamPredictor
 from segment_anything.utils.amg import MaskData, generate_crop_boxes, rle_to_mask
 from shapely.geometry import MultiPolygon
@@ -36,14 +35,16 @@ from .. import config
 from ..errors import Cancelled, SamCoreError
 from ..geo.measures import measure
 from ..geo.raster import RasterSource
-from ..geo.tiles import Tile
 from ..geo.vectorize import PostProcess, postprocess
 from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.model import LoadedModel
+from ..sam.tile_job import TileContext, TileJob
+from ..tasks import Runner, runner_or_serial
 from .everything_fast import FastTileMasks
+from .everything_tiles import EverythingJob, TileState, merge_finds, tile_tasks
 from .fast_decoder import dense_pe
-from .merge import DEFAULT_BAND_IOU, MergedObject, TileObject, merge_tile_objects
+from .merge import DEFAULT_BAND_IOU, MergedObject
 from .segment import prompt_overlap
 
 #: points per decoder batch when ``EverythingOptions.points_per_batch`` is None: small on the CPU, where
@@ -202,27 +203,30 @@ def segment_everything(
     options: EverythingOptions | None = None,
     progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
+    runner: Runner | None = None,
 ) -> EverythingResult:
-    """Every object over ``extent``. ``progress`` gets a ``Progress`` after every batch of points: the
-    fraction (tile index + batches done / batches) / tiles, always rising, 1.0 once the result is complete."""
+    """Every object over ``extent``. ``progress`` gets a ``Progress`` after every batch of points (per
+    finished tile on a cluster): the fraction done, always rising, 1.0 once the result is complete.
+    ``runner``: where the tiles run (default here, one after another; ``distributed.DaskRunner``)."""
     options = resolve_tiling(options or EverythingOptions(), model)
     grid = source.grid(options.tile_size, options.overlap)
     tiles = grid.tiles() if extent is None else grid.tiles_for_extent(*extent, extent_crs)
     if not tiles:
         raise SamCoreError("the extent does not overlap the raster")
-    encoder, generator = TileEncoder(model, source, cache), tile_mask_generator(model, options)
+    runner = runner_or_serial(runner, is_cancelled)
+    job = EverythingJob(*TileJob.spec_of(source, model, cache, runner), options, options.band_iou > 0)
+    state = None
+    if not runner.distributed:
+        state = TileState.of(TileContext(source, model, TileEncoder(model, source, cache)), options)
     tracker = TileProgress(len(tiles), progress)
-    objects: list[TileObject] = []
-    for index, tile in enumerate(tiles):
-        if is_cancelled and is_cancelled():
-            raise Cancelled()
-        step = _batch_step(tracker, index, generator.batches((tile.size, tile.size)), is_cancelled)
-        objects.extend(
-            _tile_objects(source, encoder, generator, tile, grid.raster_window, options, is_cancelled, step)
-        )
+    finds = []
+    for index, find in enumerate(runner.results(job, tile_tasks(tiles, grid.stride), state, tracker.step)):
+        finds.append(find)
         if index + 1 < len(tiles):
             tracker.step(index + 1)
-    merged = merge_tile_objects(objects, grid, options.band_iou)
+    if is_cancelled and is_cancelled():
+        raise Cancelled()
+    merged = merge_finds(finds, grid, options.band_iou)
     area = None if extent is None else _extent_polygon(grid, extent, extent_crs)
     records = _records(merged, source, options, area)
     tracker.done()
@@ -254,40 +258,6 @@ def resolve_tiling(options: EverythingOptions, model: LoadedModel) -> Everything
     tile = model.tile_size if options.tile_size is None else options.tile_size
     overlap = prompt_overlap(tile) if options.overlap is None else options.overlap
     return replace(options, tile_size=tile, overlap=overlap)
-
-
-def _batch_step(tracker: TileProgress, index: int, batches: int, is_cancelled) -> Callable[[], None]:
-    """What runs after each of tile ``index``'s ``batches`` point batches: cancel, then progress (but for
-    the last batch: the tile is done once its masks are polygons, reported by the caller)."""
-    done = 0
-
-    def step() -> None:
-        nonlocal done
-        done += 1
-        if is_cancelled and is_cancelled():
-            raise Cancelled()
-        if done < batches:
-            tracker.step(index, done / batches)
-
-    return step
-
-
-def _tile_objects(
-    source, encoder, generator, tile: Tile, raster, options, is_cancelled, after_batch
-) -> list[TileObject]:
-    image = source.read_window(tile.window)  # read once: the generator needs the pixels, the encoder the key
-    encoded = encoder.encode(tile, is_cancelled, image)
-    found = []
-    for mask, score, stability in generator.masks(image.rgb, encoded.embedding, after_batch):
-        if is_cancelled and is_cancelled():
-            raise Cancelled()
-        mask &= encoded.valid
-        if options.min_region_px > 0:
-            mask = features.sieve(mask.astype(np.uint8), options.min_region_px, connectivity=4).astype(bool)
-        if not mask.any():
-            continue
-        found.append(TileObject.from_mask(mask, tile, float(score), float(stability), raster))
-    return found
 
 
 def _records(

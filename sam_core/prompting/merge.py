@@ -113,7 +113,12 @@ def merge_tile_objects(objects: list[TileObject], grid: TileGrid, band_iou: floa
     for i in range(len(objects)):
         groups.setdefault(find(i), []).append(i)
     merged = [_merge_group([objects[i] for i in members], grid.transform) for members in groups.values()]
-    return sorted(merged, key=lambda m: (m.tiles[0][1], m.tiles[0][0], *_anchor(m.geometry)))
+    return sorted(merged, key=object_order)
+
+
+def object_order(obj: MergedObject) -> tuple:
+    """The stable order of merged objects: by first tile (row, column), then by position in it."""
+    return (obj.tiles[0][1], obj.tiles[0][0], *_anchor(obj.geometry))
 
 
 def _same_object(a: TileObject, b: TileObject, band_iou: float) -> bool:

@@ -126,6 +126,11 @@ class EmbeddingCache:
                 )
 
 
+def cache_folder(cache: EmbeddingCache | None) -> str | None:
+    """The absolute folder a cache keeps its embeddings in (what a worker process opens), None: memory only."""
+    return str(cache.cache_dir.resolve()) if cache is not None and cache.cache_dir else None
+
+
 def _digest(key: str, payload: bytes) -> bytes:
     return hashlib.sha256(key.encode() + b"\0" + payload).digest()
 

@@ -14,6 +14,9 @@ How a raster is mapped with a head trained on ``patch_px`` patches (the model's 
 - **Output** block by block: the class GeoTIFF (``class_raster``), the area per class as the sum of its
   pixels' geodesic areas (``measures.pixel_areas_m2``), and, when asked, polygons (``class_polygons``).
   Memory is flat in the raster's height and a quarter of a strip of tiles in its width (``blend``).
+- **Where.** A tile's probabilities are one task (``map_tiles``): here, or on a Dask cluster's workers
+  (``runner``); they come back in grid order and are blended, written and counted here alike, so the map,
+  its areas and polygons are the same wherever the tiles ran.
 
 The GeoTIFF is written under a temporary name and renamed once every tile is done; a cancel raises
 ``Cancelled`` and leaves no file.
@@ -26,8 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from pyproj import CRS
 
 from ..errors import Cancelled, SamCoreError
@@ -42,10 +43,12 @@ from ..progress import TileProgress
 from ..sam.embeddings import EmbeddingCache, TileEncoder
 from ..sam.estimate import seconds_per_tile
 from ..sam.model import LoadedModel
+from ..tasks import Runner
 from .blend import NODATA, FinalBlock, blended_blocks
 from .class_polygons import ClassPolygons, is_linear
 from .class_raster import ClassRasterWriter
 from .head_file import SegmentationHead
+from .map_tiles import TileRun, close_results
 
 #: an 8-bit raster seen as stored (the stretch of a head trained on 8-bit images)
 AS_STORED = Stretch((0.0, 0.0, 0.0), (255.0, 255.0, 255.0))
@@ -155,8 +158,14 @@ def map_classes(
     cache: EmbeddingCache | None = None,
     progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
+    runner: Runner | None = None,
+    head_file: str | os.PathLike | None = None,
 ) -> MapResult:
-    """Map ``extent`` (default the whole raster) into the class GeoTIFF ``out`` (+ its ``.qml`` style)."""
+    """Map ``extent`` (default the whole raster) into the class GeoTIFF ``out`` (+ its ``.qml`` style).
+    ``runner``: where the tiles' probabilities are computed (default here, one after another;
+    ``distributed.DaskRunner``); they are blended here in grid order either way, so the map is the same.
+    ``head_file``: the file ``head`` was read from, which a cluster's workers then read (else every task
+    carries the head)."""
     options = options or MapOptions()
     options.validate()
     head.check_encoder(model.info)
@@ -164,12 +173,17 @@ def map_classes(
     with RasterSource(raster, bands=bands) as source:
         if source.crs is None:
             raise SamCoreError(f"raster {source.path.name} has no CRS: class areas cannot be measured")
-        source.stretch = head_stretch(head, source)
+        source.stretch = head_stretch(head, source)  # a worker's source gets it too (``RasterSpec``)
+        run = TileRun.of(source, model, head, cache, runner, is_cancelled, head_file)
         with all_or_nothing():
-            return _map(source, model, head, out, extent, extent_crs, options, cache, progress, is_cancelled)
+            return _map(
+                source, model, head, out, extent, extent_crs, options, cache, progress, is_cancelled, run
+            )
 
 
-def _map(source, model, head, out, extent, extent_crs, options, cache, progress, is_cancelled) -> MapResult:
+def _map(
+    source, model, head, out, extent, extent_crs, options, cache, progress, is_cancelled, run: TileRun
+) -> MapResult:
     region = extent_window(source.grid(), extent, extent_crs)
     tile_px = map_tile_px(head, source, options)
     overlap = overlap_px(options.overlap, tile_px)
@@ -210,11 +224,14 @@ def _map(source, model, head, out, extent, extent_crs, options, cache, progress,
     tracker = TileProgress(count, progress, count * seconds_per_tile(model) if progress else None)
     tracker.step(0)
     done = [0]
+    outputs = run.outputs(tiles, encoder, head)  # in the order of ``tiles``, as the blend takes them
 
     def output(tile: Tile) -> tuple[np.ndarray, np.ndarray]:
         if is_cancelled and is_cancelled():
             raise Cancelled()
-        return tile_probabilities(model, head, encoder, tile, is_cancelled)
+        computed = next(outputs)
+        result.encoder_calls += computed.encoded
+        return computed.of(tile)
 
     def step() -> None:
         done[0] += 1
@@ -233,36 +250,10 @@ def _map(source, model, head, out, extent, extent_crs, options, cache, progress,
     except BaseException:
         writer.abort()
         raise
-    result.encoder_calls = encoder.encoder_calls
+    finally:
+        close_results(outputs)
     tracker.done()
     return result
-
-
-def tile_probabilities(
-    model: LoadedModel,
-    head: SegmentationHead,
-    encoder: TileEncoder,
-    tile: Tile,
-    is_cancelled: Callable[[], bool] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(K, tile, tile) float32 class probabilities on the tile's raster pixels, and which pixels are valid."""
-    image = encoder.source.read_window(tile.window)
-    encoded = encoder.encode(tile, is_cancelled, image)
-    patch = head.patch_px
-    rgb = torch.from_numpy(image.rgb).permute(2, 0, 1)[None].float() / 255.0 - 0.5
-    with torch.inference_mode():
-        if tile.size != patch:
-            rgb = F.interpolate(rgb, (patch, patch), mode="bilinear", align_corners=False, antialias=True)
-        probability = head.net(encoded.embedding.float().cpu(), rgb).softmax(dim=1)
-        if tile.size != patch:
-            probability = F.interpolate(
-                probability,
-                (tile.size, tile.size),
-                mode="bilinear",
-                align_corners=False,
-                antialias=tile.size < patch,
-            )
-    return probability[0].numpy().astype(np.float32, copy=False), encoded.valid
 
 
 def _count(result: MapResult, block: FinalBlock, transform, crs: CRS) -> None:

@@ -20,9 +20,10 @@ RANK = {
     "finetune": 4,
     "semantic": 4,
     "service": 5,
+    "distributed": 5,
     "cli": 6,
 }
-SHARED = {"errors", "io", "config", "schema", "units", "progress"}
+SHARED = {"errors", "io", "config", "schema", "units", "progress", "tasks"}
 MAX_LINES = 420  # "about 400": one job per module
 SIZE_CHECKED = ("sam_core", "ui", "host", "terrasam_processing")
 

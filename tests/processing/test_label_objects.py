@@ -162,7 +162,7 @@ def test_label_objects_is_registered_in_the_segmentation_heads_group(processing)
     assert len(alg.shortHelpString()) > 300 and alg.canExecute() == (True, "")
     assert alg.parameterDefinition("OVERLAP").defaultValue() == 0.25
     names = [p.name() for p in alg.parameterDefinitions()]
-    assert names == ["RASTER", "OBJECTS", "CHECKPOINT", "HEAD", "OVERLAP", "CACHE_DIR", "DEVICE", "PRECISION", "OUTPUT"]
+    assert names == ["RASTER", "OBJECTS", "CHECKPOINT", "HEAD", "OVERLAP", "CACHE_DIR", "DEVICE", "PRECISION", "SCHEDULER", "OUTPUT"]
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ import shapely
 from affine import Affine
 from cancel_helpers import CancelMidTile
 from cli_helpers import assert_user_error, run_cli
+from distributed_helpers import ISLAND_ORIGIN, write_island_raster
 from pyproj import CRS
 
 from bench.rasters import write_test_raster
@@ -279,37 +280,6 @@ def fast_options(**changes) -> EverythingOptions:
         "overlap": 128,
     }
     return EverythingOptions(**{**base, **changes})
-
-
-ISLAND_ORIGIN = (500_000.0, 5_000_000.0)  # 1 m pixels, EPSG:32633
-#: upper-left pixel (col, row) of each 80×70 island of valid data; everything else is nodata
-ISLANDS = ((820, 540), (100, 100), (1600, 100), (1400, 950))
-
-
-def write_island_raster(path: Path, width: int = 1720, height: int = 1152) -> Path:
-    """Textured islands in nodata, at least a tile apart: the random model's tile-wide noise masks are
-    confined to one island each, so objects are smaller than a tile and can lie well inside an extent."""
-    rows, cols = np.mgrid[:height, :width]
-    waves = [40 + 75 * (1 + np.sin(cols / (7 + 3 * b) + rows / (11 + b))) for b in range(3)]
-    noise = np.random.default_rng(7).integers(0, 60, (3, height, width))
-    data = np.clip(np.stack(waves) + noise, 1, 255).astype(np.uint8)
-    valid = np.zeros((height, width), bool)
-    for col, row in ISLANDS:
-        valid[row : row + 70, col : col + 80] = True
-    data[:, ~valid] = 0
-    profile = {
-        "driver": "GTiff",
-        "width": width,
-        "height": height,
-        "count": 3,
-        "dtype": "uint8",
-        "crs": "EPSG:32633",
-        "transform": Affine(1.0, 0.0, ISLAND_ORIGIN[0], 0.0, -1.0, ISLAND_ORIGIN[1]),
-        "nodata": 0,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data)
-    return path
 
 
 def test_objects_inside_two_shifted_extents_do_not_depend_on_where_the_extent_starts(tmp_path, model):
