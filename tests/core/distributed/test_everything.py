@@ -81,19 +81,9 @@ def test_a_cancel_on_the_cluster_lands_within_two_seconds_and_returns_nothing(is
     assert cancel.latency() < 2.0
 
 
-def test_the_cli_on_two_local_workers_writes_the_serial_layer(islands, tiny_checkpoint, tmp_path):
-    serial, distributed = tmp_path / "serial.gpkg", tmp_path / "dask.gpkg"
-    base = ["everything", islands, "--checkpoint", tiny_checkpoint, *CLI_OPTIONS]
-    done = run_cli(*base, "--out", serial)
-    assert done.returncode == 0, done.stderr
-    done = run_cli(*base, "--out", distributed, "--workers", "2")
-    assert done.returncode == 0, done.stderr
-    assert "dask: local cluster of 2 workers, dashboard http://127.0.0.1:" in done.stderr
-    assert "progress: 100%" in done.stderr
-    assert assert_same_features(serial, distributed, min_count=4) >= 4
-
-
-def test_encode_on_the_cluster_fills_the_cache_the_serial_run_then_finds(islands, tiny_checkpoint, cluster, tmp_path):
+def test_encode_on_the_cluster_fills_the_cache_the_serial_run_then_finds(
+    islands, tiny_checkpoint, cluster, tmp_path
+):
     def encode(cache, *more):
         done = run_cli("encode", islands, "--checkpoint", tiny_checkpoint, "--cache-dir", cache, "--tile-size",
                        "512", "--overlap", "128", "--threads", "1", *more)  # fmt: skip
@@ -164,14 +154,16 @@ def _wait_for_progress(process: subprocess.Popen) -> list[str]:
 SLOW = ["--points-per-side", "4"]  # 15 tiles of 4 point batches: seconds, not a moment
 
 
-def test_a_worker_killed_mid_run_changes_nothing(islands, tiny_checkpoint, tmp_path):
+def test_two_local_workers_one_killed_mid_run_write_the_serial_layer(islands, tiny_checkpoint, tmp_path):
+    """``--workers 2`` as a user runs it, and one of its worker processes killed after the first tiles: the
+    layer is the serial run's, feature by feature."""
     serial, distributed = tmp_path / "serial.gpkg", tmp_path / "dask.gpkg"
     base = ["everything", islands, "--checkpoint", tiny_checkpoint, *CLI_OPTIONS, *SLOW]
     done = run_cli(*base, "--out", serial)
     assert done.returncode == 0, done.stderr
     process = _cli(*base, "--out", distributed, "--workers", "2")
     try:
-        _wait_for_progress(process)
+        seen = "".join(_wait_for_progress(process))
         workers = _workers_of(process)
         assert len(workers) == 2
         os.kill(workers[0].pid, signal.SIGKILL)
@@ -179,6 +171,8 @@ def test_a_worker_killed_mid_run_changes_nothing(islands, tiny_checkpoint, tmp_p
     finally:
         process.kill()
     assert process.returncode == 0, err
+    assert "dask: local cluster of 2 workers, dashboard http://127.0.0.1:" in seen
+    assert "progress: 100%" in err
     assert assert_same_features(serial, distributed, min_count=4) >= 4
 
 
