@@ -10,7 +10,8 @@ import numpy as np
 import pyogrio
 import rasterio
 import shapely
-from affine import Affine
+
+from bench.rasters import tiled_profile
 
 
 def read_features(path: str | Path) -> tuple[list[str], list, list[np.ndarray]]:
@@ -50,7 +51,7 @@ def assert_same_raster(serial: str | Path, distributed: str | Path) -> None:
         assert np.array_equal(a.read(), b.read())
 
 
-ISLAND_ORIGIN = (500_000.0, 5_000_000.0)  # 1 m pixels, EPSG:32633
+ISLAND_ORIGIN = (500_000.0, 5_000_000.0)  # 1 m pixels, EPSG:32633 (tiled_profile's origin)
 #: upper-left pixel (col, row) of each 80×70 island of valid data; everything else is nodata
 ISLANDS = ((820, 540), (100, 100), (1600, 100), (1400, 950))
 
@@ -66,16 +67,7 @@ def write_island_raster(path: Path, width: int = 1720, height: int = 1152) -> Pa
     for col, row in ISLANDS:
         valid[row : row + 70, col : col + 80] = True
     data[:, ~valid] = 0
-    profile = {
-        "driver": "GTiff",
-        "width": width,
-        "height": height,
-        "count": 3,
-        "dtype": "uint8",
-        "crs": "EPSG:32633",
-        "transform": Affine(1.0, 0.0, ISLAND_ORIGIN[0], 0.0, -1.0, ISLAND_ORIGIN[1]),
-        "nodata": 0,
-    }
+    profile = tiled_profile(width, height, 1.0, nodata=0)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data)
     return path

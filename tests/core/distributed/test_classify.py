@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import rasterio
 import torch
-from affine import Affine
 from cli_helpers import run_cli
 from distributed_helpers import assert_same_features
 
+from bench.rasters import tiled_profile
 from sam_core.landcover.classify import ClassifyOptions, classify_raster
 from sam_core.landcover.head import new_head
 from sam_core.sam.model import load_model
@@ -40,16 +40,7 @@ def write_scene(path: Path, pixel: float, width: int, height: int) -> Path:
     noise = np.random.default_rng(11).integers(0, 50, (3, *rows.shape))
     data = np.clip(np.stack(waves) + noise, 1, 255).astype(np.uint8).repeat(repeat, 1).repeat(repeat, 2)
     data[:, 85 * repeat : 190 * repeat, 85 * repeat : 190 * repeat] = 0
-    profile = {
-        "driver": "GTiff",
-        "width": width,
-        "height": height,
-        "count": 3,
-        "dtype": "uint8",
-        "crs": "EPSG:32633",
-        "transform": Affine(pixel, 0.0, 500_000.0, 0.0, -pixel, 5_000_000.0),
-        "nodata": 0,
-    }
+    profile = tiled_profile(width, height, pixel, nodata=0)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data)
     return path
