@@ -62,6 +62,10 @@ class Runner(Protocol):
         within: Callable[[int, float], None] | None = None,
     ) -> Iterator: ...
 
+    def watching(self, is_cancelled: Callable[[], bool]) -> Runner:
+        """This runner, also stopping once ``is_cancelled()`` (a core function's own cancel check)."""
+        ...
+
 
 class SerialRunner:
     """Tasks in this process, in order, on ``state`` (the caller's open raster and loaded model); a cancel
@@ -72,6 +76,9 @@ class SerialRunner:
 
     def __init__(self, is_cancelled: Callable[[], bool] | None = None) -> None:
         self.is_cancelled = is_cancelled
+
+    def watching(self, is_cancelled: Callable[[], bool]) -> SerialRunner:
+        return SerialRunner(either(self.is_cancelled, is_cancelled))
 
     def results(self, job: Job, items: Iterable, state: Any = None, within=None) -> Iterator:
         state = job.open() if state is None else state
@@ -85,6 +92,14 @@ def _at(within: Callable[[int, float], None], index: int) -> Callable[[float], N
     return lambda fraction: within(index, fraction)
 
 
+def either(first: Callable[[], bool] | None, second: Callable[[], bool]) -> Callable[[], bool]:
+    """A cancel check that is true once either is (``first`` may be None)."""
+    return second if first is None else lambda: first() or second()
+
+
 def runner_or_serial(runner: Runner | None, is_cancelled: Callable[[], bool] | None) -> Runner:
-    """The runner a core function was given, else the serial one with its cancel check."""
-    return runner if runner is not None else SerialRunner(is_cancelled)
+    """The runner a core function was given, else the serial one; either way watching the function's own
+    cancel check, so a cancel lands wherever the tasks run."""
+    if runner is None:
+        return SerialRunner(is_cancelled)
+    return runner if is_cancelled is None else runner.watching(is_cancelled)

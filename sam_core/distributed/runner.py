@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import Cancelled, SamCoreError
-from ..tasks import Job
+from ..tasks import Job, either
 from .worker import run_task
 
 #: how often a wait for a result looks at the cancel callback, seconds
@@ -35,6 +35,10 @@ class DaskRunner:
     ) -> None:
         self.client, self.is_cancelled, self.ahead = client, is_cancelled, ahead
         self.torch_threads = torch_threads
+
+    def watching(self, is_cancelled: Callable[[], bool]) -> DaskRunner:
+        both = either(self.is_cancelled, is_cancelled)
+        return DaskRunner(self.client, both, self.torch_threads, self.ahead)
 
     def threads(self) -> int:
         """Worker threads the cluster has now."""

@@ -119,9 +119,6 @@ class RasterSpec:
     percentiles: tuple[float, ...] = DEFAULT_PERCENTILES
     identity: tuple = ()  # (size, mtime) when the client opened it: a rewritten file is opened afresh
 
-    def key(self) -> str:
-        return repr((self.path, self.bands, self.stretch, self.percentiles, self.identity))
-
     @staticmethod
     def identity_of(path: Path) -> tuple[str, int, int]:
         """(absolute path, size, mtime in ns): which file, and which version of it."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import Cancelled
 from ..geo.gsd import ResampledSource
 from ..geo.raster import RasterSpec
 from ..geo.tiles import Tile
@@ -39,9 +38,6 @@ class WorkingSpec(RasterSpec):
         path, *identity = RasterSpec.identity_of(source.path)
         bands, percentiles = tuple(source.bands), tuple(source.percentiles)
         return cls(path, bands, source.stretch, percentiles, tuple(identity), scale=source.scale)
-
-    def key(self) -> str:
-        return repr(self)
 
     def open(self) -> ResampledSource:
         return ResampledSource(self.path, self.scale, self.bands, self.stretch, self.percentiles)
@@ -128,11 +124,5 @@ def tile_pools(
     runner = runner_or_serial(runner, is_cancelled)
     spec = ModelSpec.of(model, runner.torch_threads)
     job = ClassifyJob(WorkingSpec.of(source), spec, cache_folder(cache))
-    if not runner.distributed:
-        state = TileContext(source, model, TileEncoder(model, source, cache))
-        yield from runner.results(job, items, state)
-        return
-    for pool in runner.results(job, items):
-        if is_cancelled is not None and is_cancelled():
-            raise Cancelled()
-        yield pool
+    state = None if runner.distributed else TileContext(source, model, TileEncoder(model, source, cache))
+    return runner.results(job, items, state)
